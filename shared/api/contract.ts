@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { zPipelineDocument } from '../document';
+import type { PipelineDocument } from '../document';
+import type { Result } from './result';
+import type {
+  CatalogSnapshot,
+  ExampleSummary,
+  FolderListing,
+  FluxoEventListener,
+  HostInfo,
+  OpenedDocument,
+  RunFile,
+  RunRecord,
+  StartRunRequest,
+  TargetProfile,
+} from './types';
+
+/**
+ * The contract between the UI and the backend. One interface per domain; every method returns
+ * Promise<Result<T>>. Implemented once in electron/backend and served by three front doors:
+ * Electron IPC (main.ts/preload.ts), the browser host (web.ts) and the CLI (cli.ts).
+ */
+export interface FluxoServices {
+  host: {
+    info(): Promise<Result<HostInfo>>;
+  };
+  catalog: {
+    list(): Promise<Result<CatalogSnapshot>>;
+  };
+  targets: {
+    list(): Promise<Result<TargetProfile[]>>;
+  };
+  examples: {
+    list(): Promise<Result<ExampleSummary[]>>;
+    open(id: string): Promise<Result<OpenedDocument>>;
+  };
+  documents: {
+    open(path: string): Promise<Result<OpenedDocument>>;
+    /** Writes atomically: a failed save leaves the previous file intact. */
+    save(path: string, document: PipelineDocument): Promise<Result<{ path: string }>>;
+    /** Lists a folder for the in-app file dialog (browser host has no native one). */
+    browse(folder: string | null): Promise<Result<FolderListing>>;
+  };
+  dialogs: {
+    /** Native dialogs; E104 Unsupported where the host has none. Null when the user cancels. */
+    openPipeline(): Promise<Result<string | null>>;
+    savePipeline(suggestedName: string): Promise<Result<string | null>>;
+    pickFile(extensions: string[]): Promise<Result<string | null>>;
+  };
+  runs: {
+    start(request: StartRunRequest): Promise<Result<RunRecord>>;
+    cancel(runId: string): Promise<Result<RunRecord>>;
+    get(runId: string): Promise<Result<RunRecord>>;
+    list(): Promise<Result<RunRecord[]>>;
+    /** Reads a file of a run (figures, metrics, report) for display; confined to the run folder. */
+    readFile(runId: string, path: string): Promise<Result<RunFile>>;
+  };
+}
+
+/** What the UI sees as window.fluxo: the services plus one event subscription. */
+export type FluxoApi = FluxoServices & {
+  events: { subscribe(listener: FluxoEventListener): () => void };
+};
+
+type ArgSchemas<S> = {
+  [Svc in keyof S]: {
+    // Each method's runtime argument schema must produce exactly its parameter tuple.
+    [M in keyof S[Svc]]: S[Svc][M] extends (...args: infer A) => unknown ? z.ZodType<A> : never;
+  };
+};
+
+const zRunId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'not a run id');
+const zPath = z.string().min(1).max(4096).refine((s) => !s.includes('\0'), 'path must not contain NUL');
+
+/**
+ * The runtime list of methods with their argument schemas. The `satisfies` clause fails the build
+ * when a method of FluxoServices is missing here or has a different parameter list.
+ */
+export const contract = {
+  host: { info: z.tuple([]) },
+  catalog: { list: z.tuple([]) },
+  targets: { list: z.tuple([]) },
+  examples: {
+    list: z.tuple([]),
+    open: z.tuple([z.string().regex(/^[a-z0-9-]{1,64}$/, 'not an example id')]),
+  },
+  documents: {
+    open: z.tuple([zPath]),
+    save: z.tuple([zPath, zPipelineDocument]),
+    browse: z.tuple([zPath.nullable()]),
+  },
+  dialogs: {
+    openPipeline: z.tuple([]),
+    savePipeline: z.tuple([z.string().max(200)]),
+    pickFile: z.tuple([z.array(z.string().regex(/^\.[a-z0-9]+$/)).max(20)]),
+  },
+  runs: {
+    start: z.tuple([
+      z.object({
+        document: zPipelineDocument,
+        targetId: z.string().min(1).max(64),
+        pipelinePath: zPath.nullable().optional(),
+        runDir: zPath.nullable().optional(),
+      }),
+    ]),
+    cancel: z.tuple([zRunId]),
+    get: z.tuple([zRunId]),
+    list: z.tuple([]),
+    readFile: z.tuple([zRunId, zPath]),
+  },
+} satisfies ArgSchemas<FluxoServices>;
+
+export type ServiceName = keyof FluxoServices;
+
+/** Every "service.method" channel, in a stable order: what preload exposes and main registers. */
+export function contractChannels(): string[] {
+  const out: string[] = [];
+  for (const [svc, methods] of Object.entries(contract)) for (const m of Object.keys(methods)) out.push(`${svc}.${m}`);
+  return out.sort();
+}
+
+/** The single IPC/WebSocket channel for events. */
+export const EVENT_CHANNEL = 'fluxo:events';
+/** Prefix of request channels over IPC: "fluxo:" + "runs.start". */
+export const CHANNEL_PREFIX = 'fluxo:';
+
+/** Looks up the argument schema of a "service.method" channel, or undefined when unknown. */
+export function argSchema(channel: string): z.ZodType<unknown[]> | undefined {
+  const [svc, method, ...rest] = channel.split('.');
+  if (!svc || !method || rest.length > 0) return undefined;
+  if (!Object.prototype.hasOwnProperty.call(contract, svc)) return undefined;
+  const methods = contract[svc as ServiceName] as Record<string, z.ZodType<unknown[]>>;
+  return Object.prototype.hasOwnProperty.call(methods, method) ? methods[method] : undefined;
+}
+
+/** Calls a method of an implementation by channel name; used by every front door's dispatcher. */
+export function dispatch(impl: FluxoServices, channel: string, args: unknown[]): Promise<Result<unknown>> {
+  const [svc, method] = channel.split('.') as [ServiceName, string];
+  const target = impl[svc] as unknown as Record<string, (...a: unknown[]) => Promise<Result<unknown>>>;
+  const fn = target[method];
+  if (!fn) throw new Error(`no implementation for ${channel}`);
+  return fn.apply(target, args);
+}

@@ -1,0 +1,77 @@
+/**
+ * Errors cross every boundary (IPC, WebSocket, CLI) as data, because Electron keeps only the
+ * `message` of a thrown error. Every failure a user can meet has a numbered code and a fix hint.
+ */
+export const ErrorCode = {
+  /** Arguments did not match the contract's schema. */
+  BadRequest: 'E100',
+  /** The caller is not allowed (wrong frame, wrong token). */
+  Forbidden: 'E101',
+  /** A method that does not exist on the contract. */
+  UnknownMethod: 'E102',
+  /** The backend threw something it did not expect: a bug, reported with its message. */
+  Internal: 'E103',
+  /** This front door cannot do it (e.g. native dialogs in a browser tab). */
+  Unsupported: 'E104',
+  /** A file could not be read or parsed as a pipeline. */
+  DocumentInvalid: 'E200',
+  /** A file could not be read (missing, permission). */
+  FileUnreadable: 'E201',
+  /** A file could not be written; the previous file is left intact. */
+  FileUnwritable: 'E202',
+  /** The pipeline has validation errors and cannot be compiled or run. */
+  PipelineInvalid: 'E300',
+  /** The requested target profile does not exist. */
+  UnknownTarget: 'E301',
+  /** Python 3 was not found. */
+  PythonMissing: 'E400',
+  /** Python packages a block needs are missing. */
+  PythonPackagesMissing: 'E401',
+  /** The run id is not known. */
+  UnknownRun: 'E402',
+  /** The run folder could not be created or written. */
+  RunStorage: 'E403',
+  /** A requested file is outside the run folder or missing. */
+  RunFileMissing: 'E404',
+  /** The example id is not known. */
+  UnknownExample: 'E405',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface FluxoError {
+  code: ErrorCode;
+  /** One line a user can read: what went wrong and where. */
+  message: string;
+  /** One line saying how to fix it, when there is something to do. */
+  hint?: string;
+  /** Structured detail (e.g. validation problems) for front doors that can show more. */
+  details?: unknown;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: FluxoError };
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+export function err<T = never>(code: ErrorCode, message: string, hint?: string, details?: unknown): Result<T> {
+  const error: FluxoError = { code, message };
+  if (hint !== undefined) error.hint = hint;
+  if (details !== undefined) error.details = details;
+  return { ok: false, error };
+}
+
+/** Thrown inside backend services to return a typed error from deep code; `register` turns it into a Result. */
+export class FluxoFailure extends Error {
+  constructor(public readonly error: FluxoError) {
+    super(error.message);
+    this.name = 'FluxoFailure';
+  }
+}
+
+export function fail(code: ErrorCode, message: string, hint?: string, details?: unknown): never {
+  const error: FluxoError = { code, message };
+  if (hint !== undefined) error.hint = hint;
+  if (details !== undefined) error.details = details;
+  throw new FluxoFailure(error);
+}

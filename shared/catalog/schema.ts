@@ -1,0 +1,155 @@
+import { z } from 'zod';
+
+/**
+ * Block definitions are data (resources/blocks/<id>/block.yaml). Everything about a block — palette
+ * entry, port handles, connection checks, the parameter form, the compiled command — comes from here.
+ */
+
+export const BLOCK_ID_PATTERN = /^[a-z][a-z0-9-]{1,47}$/;
+const zIdent = z.string().regex(/^[a-z][a-z0-9_]{0,47}$/, 'must be lower_snake_case (a-z, 0-9, _)');
+
+/** Port formats are dotted: "table.csv", "model.sklearn", "metrics.json". See formats.ts. */
+export const zFormat = z.string().regex(/^[a-z][a-z0-9]*(\.[a-z0-9-]+)*$/, 'must be a dotted lowercase format like "table.csv"');
+
+export const zCategory = z.enum(['data', 'preprocess', 'train', 'evaluate', 'report']);
+export type Category = z.infer<typeof zCategory>;
+
+export const zInputPort = z.object({
+  id: zIdent,
+  title: z.string().min(1),
+  format: zFormat,
+  description: z.string().default(''),
+  required: z.boolean().default(true),
+});
+export type InputPort = z.infer<typeof zInputPort>;
+
+export const zOutputPort = z.object({
+  id: zIdent,
+  title: z.string().min(1),
+  format: zFormat,
+  description: z.string().default(''),
+  /** File (or folder) name inside the step's output folder. */
+  path: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a plain file name (no folders, no spaces)'),
+});
+export type OutputPort = z.infer<typeof zOutputPort>;
+
+/** Show a param only when other params have one of the listed values (n8n's displayOptions.show). */
+export const zShow = z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1));
+
+const paramBase = {
+  id: zIdent,
+  title: z.string().min(1),
+  help: z.string().default(''),
+  show: zShow.optional(),
+};
+
+export const zParamDef = z.discriminatedUnion('type', [
+  z.object({
+    ...paramBase,
+    type: z.literal('string'),
+    default: z.string().optional(),
+    required: z.boolean().default(true),
+    pattern: z.string().optional(),
+    maxLength: z.number().int().positive().default(1000),
+  }),
+  z.object({
+    ...paramBase,
+    type: z.literal('integer'),
+    default: z.number().int().optional(),
+    required: z.boolean().default(true),
+    min: z.number().int().optional(),
+    max: z.number().int().optional(),
+  }),
+  z.object({
+    ...paramBase,
+    type: z.literal('number'),
+    default: z.number().optional(),
+    required: z.boolean().default(true),
+    min: z.number().optional(),
+    max: z.number().optional(),
+  }),
+  z.object({
+    ...paramBase,
+    type: z.literal('boolean'),
+    default: z.boolean().optional(),
+    required: z.boolean().default(true),
+  }),
+  z.object({
+    ...paramBase,
+    type: z.literal('choice'),
+    choices: z.array(z.object({ value: z.string().min(1), title: z.string().min(1) })).min(1),
+    default: z.string().optional(),
+    required: z.boolean().default(true),
+  }),
+  z.object({
+    ...paramBase,
+    type: z.literal('path'),
+    /** "file" or "folder" on the user's machine. */
+    kind: z.enum(['file', 'folder']).default('file'),
+    /** File name extensions offered by the picker, e.g. [".csv", ".tsv"]. */
+    extensions: z.array(z.string().regex(/^\.[a-z0-9]+$/)).default([]),
+    default: z.string().optional(),
+    required: z.boolean().default(true),
+  }),
+]);
+export type ParamDef = z.infer<typeof zParamDef>;
+export type ParamType = ParamDef['type'];
+
+export const zResources = z.object({
+  cpus: z.number().int().min(1).max(1024).default(1),
+  /** Memory in MiB. */
+  memoryMb: z.number().int().min(64).default(2048),
+  /** Wall time in minutes. */
+  timeMinutes: z.number().int().min(1).default(30),
+  gpus: z.number().int().min(0).max(16).default(0),
+});
+export type Resources = z.infer<typeof zResources>;
+
+export const zPythonModule = z.object({
+  /** Name used in `import`, e.g. "sklearn". */
+  import: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/),
+  /** Name a user installs with pip, e.g. "scikit-learn". */
+  pip: z.string().min(1),
+  /** Debian/Ubuntu package, e.g. "python3-sklearn". */
+  apt: z.string().optional(),
+});
+export type PythonModule = z.infer<typeof zPythonModule>;
+
+export const zSoftware = z.object({
+  python: z
+    .object({
+      /** Minimum Python version, "3.9" style. */
+      minVersion: z.string().regex(/^3\.\d+$/).default('3.9'),
+      modules: z.array(zPythonModule).default([]),
+    })
+    .optional(),
+});
+export type Software = z.infer<typeof zSoftware>;
+
+/**
+ * argv template. Each element is one argument; placeholders are whole elements or parts of one:
+ * {{python}} the Python interpreter, {{block}} the block's folder in the bundle,
+ * {{params.ID}}, {{inputs.ID}}, {{outputs.ID}}, {{outdir}} the step's output folder.
+ * The compiler quotes every expanded value; there is no expression language.
+ */
+export const zCommand = z.array(z.string().min(1)).min(1);
+
+export const zBlockDefinition = z.object({
+  id: z.string().regex(BLOCK_ID_PATTERN, 'must be lowercase-with-dashes'),
+  version: z.number().int().positive(),
+  title: z.string().min(1).max(60),
+  category: zCategory,
+  description: z.string().min(1).max(200),
+  /** Markdown: what it does, inputs, outputs, a typical use. */
+  help: z.string().default(''),
+  inputs: z.array(zInputPort).default([]),
+  outputs: z.array(zOutputPort).default([]),
+  params: z.array(zParamDef).default([]),
+  resources: zResources.default({ cpus: 1, memoryMb: 2048, timeMinutes: 30, gpus: 0 }),
+  software: zSoftware.default({}),
+  /** Files shipped beside the definition that the command needs, copied into every bundle. */
+  files: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)).min(1),
+  command: zCommand,
+});
+export type BlockDefinition = z.infer<typeof zBlockDefinition>;
+export type BlockDefinitionInput = z.input<typeof zBlockDefinition>;

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/** The version written by this build of Fluxo. Older files are migrated on open (see migrate.ts). */
+export const DOCUMENT_VERSION = 1;
+export const DOCUMENT_FORMAT = 'fluxo-pipeline';
+export const DOCUMENT_EXTENSION = '.fluxo';
+
+/**
+ * INVARIANT: step ids are safe as folder names and shell words on every target, so a hand-edited
+ * file cannot smuggle a path or a shell token through an id.
+ */
+export const STEP_ID_PATTERN = /^[a-z][a-z0-9_-]{0,47}$/;
+export const zStepId = z
+  .string()
+  .regex(STEP_ID_PATTERN, 'must start with a lowercase letter and use only a-z, 0-9, "-" and "_" (at most 48 characters)');
+
+export const zPosition = z.object({ x: z.number().finite(), y: z.number().finite() });
+
+/** A param value as stored in the file; its type is checked against the block definition by validate/. */
+export const zParamValue = z.union([z.string(), z.number().finite(), z.boolean()]);
+export type ParamValue = z.infer<typeof zParamValue>;
+
+export const zStep = z.object({
+  id: zStepId,
+  /** Block id in the catalog, e.g. "split-train-test". */
+  type: z.string().min(1),
+  /** Block definition version the params were written for. */
+  version: z.number().int().positive(),
+  label: z.string().max(200).default(''),
+  params: z.record(z.string(), zParamValue).default({}),
+  position: zPosition,
+});
+export type Step = z.infer<typeof zStep>;
+
+export const zPortRef = z.object({ step: zStepId, port: z.string().min(1) });
+export type PortRef = z.infer<typeof zPortRef>;
+
+export const zConnection = z.object({ from: zPortRef, to: zPortRef });
+export type Connection = z.infer<typeof zConnection>;
+
+export const zNote = z.object({
+  id: z.string().min(1).max(64),
+  text: z.string().max(20000),
+  position: zPosition,
+});
+export type Note = z.infer<typeof zNote>;
+
+export const zMetadata = z.object({
+  name: z.string().min(1).max(200),
+  description: z.string().max(5000).default(''),
+  author: z.string().max(200).default(''),
+  /** ISO 8601 timestamps. */
+  created: z.string().datetime({ offset: true }),
+  updated: z.string().datetime({ offset: true }),
+});
+export type Metadata = z.infer<typeof zMetadata>;
+
+export const zPipelineDocument = z.object({
+  format: z.literal(DOCUMENT_FORMAT),
+  version: z.literal(DOCUMENT_VERSION),
+  metadata: zMetadata,
+  steps: z.array(zStep),
+  connections: z.array(zConnection).default([]),
+  notes: z.array(zNote).default([]),
+});
+export type PipelineDocument = z.infer<typeof zPipelineDocument>;
