@@ -1,4 +1,4 @@
-import type { FluxoEventListener, FluxoServices, HostKind } from '../../shared/api';
+import type { FluxoEventListener, FluxoServices, HostKind, RunRecord } from '../../shared/api';
 
 /** Native dialogs; only Electron's main process provides them. */
 export interface DialogProvider {
@@ -20,6 +20,8 @@ export interface BackendOptions {
 export interface Backend {
   services: FluxoServices;
   subscribe(listener: FluxoEventListener): () => void;
+  /** Resolves with the final record when the run ends (the CLI waits on it instead of polling). */
+  waitForRun(runId: string): Promise<RunRecord>;
   /** Cancels every running run and waits until their processes are gone. */
   dispose(): Promise<void>;
 }

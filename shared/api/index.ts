@@ -1,3 +1,4 @@
 export * from './result';
 export * from './types';
 export * from './contract';
+export * from './wire';

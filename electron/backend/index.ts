@@ -1,0 +1,171 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FluxoServices, OpenedDocument } from '../../shared/api';
+import { ErrorCode, err, fail, ok } from '../../shared/api';
+import type { Catalog } from '../../shared/catalog';
+import { DOCUMENT_EXTENSION, parseDocument, serializeDocument } from '../../shared/document';
+import type { TargetProfile } from '../../shared/targets';
+import { EventHub } from './events';
+import { describeIoError, writeFileAtomic } from './fsutil';
+import { loadCatalog, loadExampleIndex, loadTargets, summarizeExample } from './resources';
+import { RunManager } from './runs';
+import type { Backend, BackendOptions } from './types';
+import pkg from '../../package.json';
+
+export { defaultHomeDir, defaultResourcesDir } from './paths';
+export type { Backend, BackendOptions, DialogProvider } from './types';
+
+/** package.json is the single source of the version. */
+export const FLUXO_VERSION: string = pkg.version;
+
+/** Reads a .fluxo file into a document, with messages that say what and where. */
+export async function readDocumentFile(file: string): Promise<OpenedDocument> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    fail(ErrorCode.FileUnreadable, `could not open ${file}: ${describeIoError(e)}`);
+  }
+  const parsed = parseDocument(text);
+  if (!parsed.ok) fail(ErrorCode.DocumentInvalid, `${path.basename(file)}: ${parsed.message}`, parsed.hint, parsed.problems);
+  return { path: file, document: parsed.document, migratedFrom: parsed.migratedFrom };
+}
+
+/** The backend: every service of the contract, implemented once for all front doors. */
+export function createBackend(options: BackendOptions): Backend {
+  const hub = new EventHub();
+  const blocksDir = path.join(options.resourcesDir, 'blocks');
+  const examplesDir = path.join(options.resourcesDir, 'examples');
+  const pipelinesFolder = path.join(options.homeDir, 'pipelines');
+
+  // Loaded once per backend: definitions are validated at start-up, not on every call.
+  let catalog: Promise<Catalog> | null = null;
+  const getCatalog = () => (catalog ??= loadCatalog(blocksDir));
+  let targets: Promise<TargetProfile[]> | null = null;
+  const getTargets = () => (targets ??= loadTargets(path.join(options.resourcesDir, 'targets')).then((t) => t.targets));
+
+  const runs = new RunManager({
+    runsDir: path.join(options.homeDir, 'runs'),
+    blocksDir,
+    catalog: getCatalog,
+    targets: getTargets,
+    emit: (e) => hub.emit(e),
+  });
+
+  const dialogs = options.dialogs;
+  const noDialogs = () => err<string | null>(ErrorCode.Unsupported, 'this window cannot show system file dialogs', 'Use the file dialog inside Fluxo.');
+
+  const services: FluxoServices = {
+    host: {
+      async info() {
+        return ok({
+          kind: options.hostKind,
+          nativeDialogs: dialogs !== undefined,
+          version: options.version ?? FLUXO_VERSION,
+          platform: process.platform,
+          cores: os.availableParallelism(),
+          pipelinesFolder,
+        });
+      },
+    },
+    catalog: {
+      async list() {
+        const c = await getCatalog();
+        return ok({ blocks: c.blocks, problems: c.problems });
+      },
+    },
+    targets: {
+      async list() {
+        return ok(await getTargets());
+      },
+    },
+    examples: {
+      async list() {
+        const entries = await loadExampleIndex(examplesDir);
+        const out = [];
+        for (const entry of entries) {
+          const opened = await readDocumentFile(path.join(examplesDir, entry.file));
+          out.push(summarizeExample(entry, opened.document.steps.map((s) => s.type)));
+        }
+        return ok(out);
+      },
+      async open(id) {
+        const entry = (await loadExampleIndex(examplesDir)).find((e) => e.id === id);
+        if (!entry) return err(ErrorCode.UnknownExample, `there is no example "${id}"`);
+        const opened = await readDocumentFile(path.join(examplesDir, entry.file));
+        // An example opens as a new, unsaved pipeline so the shipped file is never overwritten.
+        return ok({ ...opened, path: null });
+      },
+    },
+    documents: {
+      async open(file) {
+        return ok(await readDocumentFile(path.resolve(file)));
+      },
+      async save(file, document) {
+        const target = path.resolve(file.endsWith(DOCUMENT_EXTENSION) ? file : `${file}${DOCUMENT_EXTENSION}`);
+        try {
+          await fs.mkdir(path.dirname(target), { recursive: true });
+          await writeFileAtomic(target, serializeDocument(document));
+        } catch (e) {
+          return err(ErrorCode.FileUnwritable, `could not save ${target}: ${describeIoError(e)}`, 'The previous version of the file is unchanged. Free some space or save elsewhere.');
+        }
+        return ok({ path: target });
+      },
+      async browse(folder) {
+        const dir = path.resolve(folder ?? pipelinesFolder);
+        if (folder === null) await fs.mkdir(dir, { recursive: true }).catch(() => undefined);
+        let dirents;
+        try {
+          dirents = await fs.readdir(dir, { withFileTypes: true });
+        } catch (e) {
+          return err(ErrorCode.FileUnreadable, `could not list ${dir}: ${describeIoError(e)}`);
+        }
+        const entries = dirents
+          .filter((d) => !d.name.startsWith('.') && (d.isDirectory() || d.name.endsWith(DOCUMENT_EXTENSION)))
+          .map((d) => ({ name: d.name, path: path.join(dir, d.name), kind: d.isDirectory() ? ('folder' as const) : ('file' as const) }))
+          .sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'folder' ? -1 : 1));
+        const parent = path.dirname(dir);
+        return ok({ folder: dir, parent: parent === dir ? null : parent, entries });
+      },
+    },
+    dialogs: {
+      async openPipeline() {
+        return dialogs ? ok(await dialogs.openPipeline()) : noDialogs();
+      },
+      async savePipeline(name) {
+        return dialogs ? ok(await dialogs.savePipeline(name)) : noDialogs();
+      },
+      async pickFile(extensions) {
+        return dialogs ? ok(await dialogs.pickFile(extensions)) : noDialogs();
+      },
+    },
+    runs: {
+      async start(request) {
+        return ok(await runs.start(request));
+      },
+      async cancel(id) {
+        return ok(await runs.cancel(id));
+      },
+      async get(id) {
+        return ok(await runs.get(id));
+      },
+      async list() {
+        return ok(await runs.list());
+      },
+      async readFile(id, file) {
+        return ok(await runs.readFile(id, file));
+      },
+    },
+  };
+
+  return {
+    services,
+    subscribe: (listener) => hub.subscribe(listener),
+    dispose: async () => {
+      await runs.dispose();
+      hub.flush();
+    },
+    waitForRun: (id) => runs.wait(id),
+  };
+}

@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createEmptyDocument, documentJsonSchema, migrate, parseDocument, serializeDocument } from './index';
+
+const root = path.resolve(__dirname, '../..');
+const frozenV1 = readFileSync(path.join(root, 'test/fixtures/documents/v1-frozen.fluxo'), 'utf8');
+
+describe('pipeline document', () => {
+  it('opens the frozen version 1 file with every value intact', () => {
+    const parsed = parseDocument(frozenV1);
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.document.metadata.author).toBe("Ana O'Neill");
+    expect(parsed.document.steps.map((s) => s.id)).toEqual(['data', 'split']);
+    expect(parsed.document.steps[1]?.params).toEqual({ seed: 7, stratify: true, target_column: 'target', test_fraction: 0.3 });
+    expect(parsed.document.notes[0]?.text).toContain('30 %');
+  });
+
+  it('saves the frozen file back byte for byte, so files diff cleanly in git', () => {
+    const parsed = parseDocument(frozenV1);
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(serializeDocument(parsed.document)).toBe(frozenV1);
+  });
+
+  it('writes keys in a stable order whatever order they were set in', () => {
+    const doc = createEmptyDocument('Order', new Date('2026-01-01T00:00:00Z'));
+    doc.steps.push({ id: 'a', type: 'x', version: 1, label: '', params: { zeta: 1, alpha: 'b', mid: true }, position: { x: 1, y: 2 } });
+    const text = serializeDocument(doc);
+    expect(text.indexOf('"alpha"')).toBeLessThan(text.indexOf('"mid"'));
+    expect(text.indexOf('"mid"')).toBeLessThan(text.indexOf('"zeta"'));
+    expect(text.endsWith('}\n')).toBe(true);
+    // One value per line: no line carries two keys.
+    for (const line of text.split('\n')) expect((line.match(/":/g) ?? []).length).toBeLessThanOrEqual(1);
+  });
+
+  it('explains a truncated file instead of failing silently', () => {
+    const parsed = parseDocument(frozenV1.slice(0, 300));
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.message).toMatch(/not valid JSON.*truncated/);
+    expect(parsed.hint).toMatch(/did not change it/);
+  });
+
+  it('names the field of a hand-broken file', () => {
+    const broken = JSON.parse(frozenV1);
+    broken.steps[1].position.x = 'left';
+    broken.steps[0].id = 'Data Step';
+    const parsed = parseDocument(JSON.stringify(broken));
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    const paths = parsed.problems.map((p) => p.path);
+    expect(paths).toContain('steps[1].position.x');
+    expect(paths).toContain('steps[0].id');
+  });
+
+  it('refuses a file from a newer Fluxo with a message that says to update', () => {
+    const parsed = parseDocument(JSON.stringify({ ...JSON.parse(frozenV1), version: 9 }));
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.message).toMatch(/newer Fluxo.*version 9/);
+  });
+
+  it('refuses a JSON file that is not a pipeline', () => {
+    const parsed = parseDocument('{"name": "package"}');
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.message).toMatch(/not a Fluxo pipeline/);
+  });
+
+  it('runs migrations in sequence from the file version to the current one', () => {
+    const table = {
+      1: (raw: Record<string, unknown>) => ({ ...raw, renamed: raw.old }),
+      2: (raw: Record<string, unknown>) => ({ ...raw, third: true }),
+    };
+    const out = migrate({ format: 'fluxo-pipeline', version: 1, old: 'kept' }, table, 3);
+    expect(out).toEqual({ ok: true, from: 1, raw: { format: 'fluxo-pipeline', version: 3, old: 'kept', renamed: 'kept', third: true } });
+    const gap = migrate({ format: 'fluxo-pipeline', version: 1 }, { 2: (r) => r }, 3);
+    expect(gap.ok).toBe(false);
+  });
+
+  it('keeps the committed JSON Schema in step with the zod schema', () => {
+    const committed = JSON.parse(readFileSync(path.join(root, 'resources/schema/pipeline-v1.schema.json'), 'utf8'));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(documentJsonSchema())));
+  });
+});
+
+describe('JSON Schema for other tools', () => {
+  it('accepts the frozen v1 file and rejects a broken one with a standard validator', async () => {
+    const { default: Ajv2020 } = await import('ajv/dist/2020');
+    const ajv = new Ajv2020({ strict: false });
+    const validate = ajv.compile(documentJsonSchema());
+    expect(validate(JSON.parse(frozenV1))).toBe(true);
+    const broken = JSON.parse(frozenV1);
+    delete broken.metadata.name;
+    expect(validate(broken)).toBe(false);
+  });
+});
