@@ -11,6 +11,7 @@ import { describeIoError, writeFileAtomic } from './fsutil';
 import { loadCatalog, loadExampleIndex, loadTargets, summarizeExample } from './resources';
 import { RunManager } from './runs';
 import type { Backend, BackendOptions } from './types';
+import { returningFailures } from './serve';
 import pkg from '../../package.json';
 
 export { defaultHomeDir, defaultResourcesDir } from './paths';
@@ -56,7 +57,7 @@ export function createBackend(options: BackendOptions): Backend {
   const dialogs = options.dialogs;
   const noDialogs = () => err<string | null>(ErrorCode.Unsupported, 'this window cannot show system file dialogs', 'Use the file dialog inside Fluxo.');
 
-  const services: FluxoServices = {
+  const services: FluxoServices = returningFailures({
     host: {
       async info() {
         return ok({
@@ -157,7 +158,7 @@ export function createBackend(options: BackendOptions): Backend {
         return ok(await runs.readFile(id, file));
       },
     },
-  };
+  });
 
   return {
     services,

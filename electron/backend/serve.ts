@@ -23,3 +23,25 @@ export async function handleRequest(services: FluxoServices, channel: string, ar
     return err(ErrorCode.Internal, `unexpected error in ${channel}: ${message}`, 'This is a Fluxo bug; please report it.');
   }
 }
+
+/**
+ * Makes every method of a services object return its FluxoFailure as a Result, so deep code can
+ * `fail(...)` and callers in-process (the CLI, tests) get the same Result the front doors do.
+ */
+export function returningFailures(services: FluxoServices): FluxoServices {
+  const wrapped: Record<string, Record<string, unknown>> = {};
+  for (const [svc, methods] of Object.entries(services) as Array<[string, Record<string, (...a: unknown[]) => Promise<Result<unknown>>>]>) {
+    wrapped[svc] = {};
+    for (const [name, fn] of Object.entries(methods)) {
+      wrapped[svc][name] = async (...args: unknown[]) => {
+        try {
+          return await fn.apply(methods, args);
+        } catch (e) {
+          if (e instanceof FluxoFailure) return { ok: false, error: e.error };
+          throw e;
+        }
+      };
+    }
+  }
+  return wrapped as unknown as FluxoServices;
+}
