@@ -18,7 +18,7 @@ export function effectiveParams(block: BlockDefinition, stored: ParamValues): Re
   return out;
 }
 
-/** A hidden param is neither shown, validated, nor passed to the command. */
+/** A hidden param is neither shown nor validated; the command still gets its value (or default), so argv is stable. */
 export function isParamVisible(def: ParamDef, values: ParamValues): boolean {
   if (!def.show) return true;
   return Object.entries(def.show).every(([other, allowed]) => {

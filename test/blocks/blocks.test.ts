@@ -1,0 +1,442 @@
+/**
+ * The built-in blocks (resources/blocks) and the first example pipeline (resources/examples).
+ *
+ * The catalog part is pure and always runs. The Python part runs every block script for real,
+ * chained as in the example pipeline, with the argv its block.yaml template produces. It needs a
+ * Python 3 with scikit-learn, pandas and matplotlib: FLUXO_PYTHON when set, else /usr/bin/python3,
+ * else python3 on PATH; without one those tests are skipped with a printed reason.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BlockDefinition, BlockSource, Catalog } from '../../shared/catalog';
+import { buildCatalog, defaultParams, findBlock, parseTemplateArg } from '../../shared/catalog';
+import type { ParamValue, PipelineDocument } from '../../shared/document';
+import { parseDocument, serializeDocument } from '../../shared/document';
+import { validatePipeline } from '../../shared/validate';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BLOCKS_DIR = path.join(ROOT, 'resources', 'blocks');
+const EXAMPLES_DIR = path.join(ROOT, 'resources', 'examples');
+const EXAMPLE_FILE = path.join(EXAMPLES_DIR, 'breast-cancer-classifier.fluxo');
+const DEFINITION = 'block.yaml';
+
+const EXPECTED_IDS = ['clinical-dataset', 'evaluate-classifier', 'load-csv', 'report', 'split-train-test', 'train-classifier'];
+/** Third-party modules a block script may import; everything else it imports must be standard library. */
+const THIRD_PARTY = new Set(['joblib', 'matplotlib', 'numpy', 'pandas', 'sklearn']);
+const STDLIB = new Set(['argparse', 'base64', 'datetime', 'html', 'json', 'math', 'os', 're', 'sys', 'tempfile', 'warnings']);
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+function loadSources(): BlockSource[] {
+  return fs
+    .readdirSync(BLOCKS_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => {
+      const folder = path.join(BLOCKS_DIR, d.name);
+      return {
+        folder: d.name,
+        file: DEFINITION,
+        text: fs.readFileSync(path.join(folder, DEFINITION), 'utf8'),
+        siblings: fs.readdirSync(folder).filter((name) => name !== DEFINITION),
+      };
+    });
+}
+
+function blockOf(catalog: Catalog, id: string): BlockDefinition {
+  const block = findBlock(catalog, id);
+  if (!block) throw new Error(`block ${id} is missing from the catalog`);
+  return block;
+}
+
+/** Top-level module names a Python script imports. */
+function pythonImports(source: string): Set<string> {
+  const found = new Set<string>();
+  for (const m of source.matchAll(/^\s*(?:import\s+([A-Za-z_][\w.]*)|from\s+([A-Za-z_][\w.]*)\s+import\b)/gm)) {
+    const name = (m[1] ?? m[2] ?? '').split('.')[0];
+    if (name && name !== '__future__') found.add(name);
+  }
+  return found;
+}
+
+/** Flags (`--name`) in an argv template, from both `--name` and `--name={{...}}` elements. */
+function templateFlags(command: readonly string[]): string[] {
+  return command.filter((arg) => arg.startsWith('--')).map((arg) => arg.split('=')[0] ?? arg);
+}
+
+function paramText(value: ParamValue): string {
+  return typeof value === 'boolean' ? (value ? 'true' : 'false') : String(value);
+}
+
+interface Expansion {
+  python: string;
+  stepDir: string;
+  params?: Record<string, ParamValue>;
+  /** Connected inputs: port id → absolute file path. Unconnected ones expand to "". */
+  inputs?: Record<string, string>;
+}
+
+/** Expands a block's argv template the way the compiler does: every value is one argv element. */
+function expandCommand(block: BlockDefinition, e: Expansion): { argv: string[]; outputs: Record<string, string> } {
+  const params = { ...defaultParams(block), ...(e.params ?? {}) };
+  const outputs = Object.fromEntries(block.outputs.map((o) => [o.id, path.join(e.stepDir, o.path)]));
+  const argv = block.command.map((arg) => {
+    const parsed = parseTemplateArg(arg);
+    if (!parsed.ok) throw new Error(parsed.message);
+    return parsed.parts
+      .map((part) => {
+        switch (part.kind) {
+          case 'text':
+            return part.text;
+          case 'python':
+            return e.python;
+          case 'block':
+            return path.join(BLOCKS_DIR, block.id);
+          case 'outdir':
+            return e.stepDir;
+          case 'param': {
+            const value = params[part.id];
+            return value === undefined ? '' : paramText(value);
+          }
+          case 'input':
+            return e.inputs?.[part.id] ?? '';
+          case 'output':
+            return outputs[part.id] ?? '';
+        }
+      })
+      .join('');
+  });
+  return { argv, outputs };
+}
+
+interface StepRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+}
+
+function runBlock(block: BlockDefinition, e: Expansion): StepRun {
+  fs.mkdirSync(e.stepDir, { recursive: true });
+  const { argv, outputs } = expandCommand(block, e);
+  const [program, ...args] = argv;
+  if (!program) throw new Error(`${block.id} has an empty command`);
+  const result = spawnSync(program, args, { cwd: e.stepDir, encoding: 'utf8', timeout: 60_000 });
+  if (result.error) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, outputs };
+}
+
+function findPython(): { python: string | null; reason: string } {
+  const candidates = process.env.FLUXO_PYTHON ? [process.env.FLUXO_PYTHON] : ['/usr/bin/python3', 'python3'];
+  for (const candidate of candidates) {
+    const probe = spawnSync(candidate, ['-c', 'import sklearn, pandas, numpy, matplotlib, joblib'], { encoding: 'utf8', timeout: 30_000 });
+    if (probe.status === 0) return { python: candidate, reason: '' };
+  }
+  return {
+    python: null,
+    reason: `no Python with scikit-learn, pandas, numpy, matplotlib and joblib among ${candidates.join(', ')} (set FLUXO_PYTHON)`,
+  };
+}
+
+/** Minimal CSV reader for the tables the blocks write (no quoted fields in these datasets). */
+function readCsv(file: string): { header: string[]; rows: string[][] } {
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+  const [head, ...rest] = lines;
+  return { header: (head ?? '').split(','), rows: rest.map((l) => l.split(',')) };
+}
+
+function column(table: { header: string[]; rows: string[][] }, name: string): string[] {
+  const i = table.header.indexOf(name);
+  if (i < 0) throw new Error(`no column ${name}`);
+  return table.rows.map((r) => r[i] ?? '');
+}
+
+function share(values: string[], of: string): number {
+  return values.filter((v) => v === of).length / values.length;
+}
+
+function expectError(run: StepRun, mentions: string): void {
+  expect(run.status).toBe(2);
+  const lines = run.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^error: /);
+  expect(lines[0]).toContain(mentions);
+  expect(run.stderr).not.toContain('Traceback');
+}
+
+const sources = loadSources();
+const catalog = buildCatalog(sources);
+
+describe('block definitions', () => {
+  it('load into the catalog with zero problems', () => {
+    expect(catalog.problems).toEqual([]);
+    expect(catalog.blocks.map((b) => b.id).sort()).toEqual(EXPECTED_IDS);
+    for (const b of catalog.blocks) expect(b.version).toBe(1);
+  });
+
+  it('have help for the block and every param, and modest resources', () => {
+    for (const b of catalog.blocks) {
+      expect(b.help.length, b.id).toBeGreaterThan(100);
+      for (const p of b.params) expect(p.help.length, `${b.id}.${p.id}`).toBeGreaterThan(20);
+      expect(b.resources.gpus).toBe(0);
+      expect(b.resources.cpus).toBeLessThanOrEqual(4);
+      expect(b.resources.memoryMb).toBeLessThanOrEqual(8192);
+    }
+  });
+
+  it('pass every param, input and output to a script that accepts the flag', () => {
+    for (const b of catalog.blocks) {
+      const [python, script] = b.command;
+      expect(python).toBe('{{python}}');
+      const scriptName = script?.replace('{{block}}/', '') ?? '';
+      expect(b.files).toContain(scriptName);
+      const joined = b.command.join(' ');
+      for (const p of b.params) expect(joined, `${b.id} param ${p.id}`).toContain(`{{params.${p.id}}}`);
+      for (const p of b.inputs) expect(joined, `${b.id} input ${p.id}`).toContain(`{{inputs.${p.id}}}`);
+      for (const p of b.outputs) expect(joined, `${b.id} output ${p.id}`).toContain(`{{outputs.${p.id}}}`);
+      const source = fs.readFileSync(path.join(BLOCKS_DIR, b.id, scriptName), 'utf8');
+      for (const flag of templateFlags(b.command)) expect(source, `${b.id} ${flag}`).toContain(`add_argument("${flag}"`);
+    }
+  });
+
+  it('declare exactly the Python modules their scripts import', () => {
+    for (const b of catalog.blocks) {
+      const imported = new Set<string>();
+      for (const f of b.files.filter((name) => name.endsWith('.py'))) {
+        for (const m of pythonImports(fs.readFileSync(path.join(BLOCKS_DIR, b.id, f), 'utf8'))) imported.add(m);
+      }
+      const unknown = [...imported].filter((m) => !THIRD_PARTY.has(m) && !STDLIB.has(m));
+      expect(unknown, `${b.id} imports modules outside the allowed set`).toEqual([]);
+      const declared = (b.software.python?.modules ?? []).map((m) => m.import).sort();
+      expect(declared, b.id).toEqual([...imported].filter((m) => THIRD_PARTY.has(m)).sort());
+    }
+  });
+});
+
+describe('example pipeline', () => {
+  const text = fs.readFileSync(EXAMPLE_FILE, 'utf8');
+  const parsed = parseDocument(text);
+
+  it('parses, round-trips byte-identically and validates without problems', () => {
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(serializeDocument(parsed.document)).toBe(text);
+    expect(validatePipeline(parsed.document, catalog)).toEqual([]);
+    expect(parsed.document.steps.map((s) => s.id)).toEqual(['dataset', 'split', 'train', 'evaluate', 'report']);
+    expect(parsed.document.connections).toHaveLength(7);
+    expect(parsed.document.notes).toHaveLength(1);
+  });
+
+  it('is listed in index.json', () => {
+    const index = JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, 'index.json'), 'utf8')) as Array<Record<string, unknown>>;
+    expect(index).toHaveLength(1);
+    const entry = index[0];
+    expect(entry).toMatchObject({ id: 'breast-cancer-classifier', file: 'breast-cancer-classifier.fluxo', title: 'Breast cancer classifier', targets: ['local'] });
+    expect(typeof entry?.description).toBe('string');
+    expect(fs.existsSync(path.join(EXAMPLES_DIR, String(entry?.file)))).toBe(true);
+    if (parsed.ok) expect(parsed.document.metadata.name).toBe(entry?.title);
+  });
+});
+
+const { python, reason } = findPython();
+if (!python) console.warn(`Skipping the block script tests: ${reason}`);
+
+describe('block scripts', () => {
+  let tmp = '';
+  /** Outputs of the example's steps, by step id then port id. */
+  const results: Record<string, StepRun> = {};
+  let doc: PipelineDocument | null = null;
+
+  const run = (blockId: string, stepDir: string, params?: Record<string, ParamValue>, inputs?: Record<string, string>): StepRun =>
+    runBlock(blockOf(catalog, blockId), { python: python ?? 'python3', stepDir: path.join(tmp, stepDir), params, inputs });
+
+  beforeAll(() => {
+    if (!python) return;
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxo-blocks-'));
+    const parsed = parseDocument(fs.readFileSync(EXAMPLE_FILE, 'utf8'));
+    if (!parsed.ok) throw new Error(parsed.message);
+    doc = parsed.document;
+    // Steps are listed in an order where every step comes after the ones it reads from.
+    for (const step of doc.steps) {
+      const inputs: Record<string, string> = {};
+      for (const c of doc.connections.filter((c) => c.to.step === step.id)) {
+        const from = results[c.from.step]?.outputs[c.from.port];
+        if (!from) throw new Error(`${c.from.step} has not run before ${step.id}`);
+        inputs[c.to.port] = from;
+      }
+      results[step.id] = run(step.type, step.id, step.params, inputs);
+    }
+  }, 120_000);
+
+  afterAll(() => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const succeeded = (id: string): StepRun => {
+    const r = results[id];
+    if (!r) throw new Error(`step ${id} did not run`);
+    expect(r.stderr, `${id} stderr`).toBe('');
+    expect(r.status, `${id} exit status`).toBe(0);
+    return r;
+  };
+
+  it.skipIf(!python)('clinical-dataset writes the 569 breast cancer samples with a target column', () => {
+    const r = succeeded('dataset');
+    const table = readCsv(r.outputs.table ?? '');
+    expect(table.rows).toHaveLength(569);
+    expect(table.header).toHaveLength(31);
+    expect(table.header.at(-1)).toBe('target');
+    const target = column(table, 'target');
+    expect(target.filter((v) => v === '1')).toHaveLength(212);
+    expect(target.filter((v) => v === '0')).toHaveLength(357);
+    expect(r.stdout).toContain('569 rows');
+  });
+
+  it.skipIf(!python)('clinical-dataset writes diabetes as a balanced binary outcome without the raw score', () => {
+    const r = run('clinical-dataset', 'diabetes', { dataset: 'diabetes' });
+    expect(r.status).toBe(0);
+    const table = readCsv(r.outputs.table ?? '');
+    expect(table.rows).toHaveLength(442);
+    expect(table.header).toEqual(['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6', 'target']);
+    expect(new Set(column(table, 'target'))).toEqual(new Set(['0', '1']));
+    expect(share(column(table, 'target'), '1')).toBeCloseTo(0.5, 1);
+  });
+
+  it.skipIf(!python)('split-train-test holds out the test fraction, stratified, and keeps every row once', () => {
+    const r = succeeded('split');
+    const all = readCsv(results.dataset?.outputs.table ?? '');
+    const train = readCsv(r.outputs.train ?? '');
+    const test = readCsv(r.outputs.test ?? '');
+    expect(test.rows).toHaveLength(Math.ceil(569 * 0.25));
+    expect(train.rows.length + test.rows.length).toBe(569);
+    expect(train.header).toEqual(all.header);
+    expect(test.header).toEqual(all.header);
+    const overall = share(column(all, 'target'), '1');
+    expect(Math.abs(share(column(test, 'target'), '1') - overall)).toBeLessThan(0.01);
+    expect(Math.abs(share(column(train, 'target'), '1') - overall)).toBeLessThan(0.01);
+    const joined = (rows: string[][]) => rows.map((row) => row.join(',')).sort();
+    expect(joined([...train.rows, ...test.rows])).toEqual(joined(all.rows));
+  });
+
+  it.skipIf(!python)('split-train-test is deterministic given the seed', () => {
+    const again = run('split-train-test', 'split-again', doc?.steps.find((s) => s.id === 'split')?.params, { table: results.dataset?.outputs.table ?? '' });
+    expect(again.status).toBe(0);
+    for (const port of ['train', 'test']) {
+      expect(fs.readFileSync(again.outputs[port] ?? '', 'utf8')).toBe(fs.readFileSync(results.split?.outputs[port] ?? '', 'utf8'));
+    }
+  });
+
+  it.skipIf(!python)('train-classifier saves a logistic regression without warnings', () => {
+    const r = succeeded('train');
+    expect(r.stdout).toContain('logistic regression');
+    expect(r.stdout).not.toContain('did not fully converge');
+    expect(fs.statSync(r.outputs.model ?? '').size).toBeGreaterThan(500);
+  });
+
+  it.skipIf(!python)('evaluate-classifier writes metrics, figures and predictions', () => {
+    const r = succeeded('evaluate');
+    const metrics = JSON.parse(fs.readFileSync(r.outputs.metrics ?? '', 'utf8')) as Record<string, unknown>;
+    for (const key of ['accuracy', 'roc_auc', 'precision', 'recall', 'f1', 'n_test', 'n_positive', 'model', 'target', 'classes']) {
+      expect(metrics, key).toHaveProperty(key);
+    }
+    const test = readCsv(results.split?.outputs.test ?? '');
+    expect(metrics.n_test).toBe(test.rows.length);
+    expect(metrics.n_positive).toBe(column(test, 'target').filter((v) => v === '1').length);
+    expect(metrics.roc_auc).toBeGreaterThan(0.9);
+    expect(metrics.accuracy).toBeGreaterThan(0.9);
+    expect(metrics).toMatchObject({ model: 'logistic_regression', target: 'target', classes: [0, 1] });
+    for (const key of ['accuracy', 'roc_auc', 'precision', 'recall', 'f1']) {
+      const value = metrics[key] as number;
+      expect(value).toBeGreaterThanOrEqual(0);
+      expect(value).toBeLessThanOrEqual(1);
+      expect(Math.round(value * 10_000) / 10_000).toBe(value);
+    }
+    for (const port of ['roc_curve', 'confusion_matrix']) {
+      const png = fs.readFileSync(r.outputs[port] ?? '');
+      expect(png.subarray(0, 8).equals(PNG_SIGNATURE), port).toBe(true);
+      expect(png.length).toBeGreaterThan(5000);
+    }
+    const predictions = readCsv(r.outputs.predictions ?? '');
+    expect(predictions.header).toEqual(['row', 'actual', 'predicted', 'probability_0', 'probability_1']);
+    expect(predictions.rows).toHaveLength(test.rows.length);
+    expect(column(predictions, 'actual')).toEqual(column(test, 'target'));
+    // No temporary files left behind.
+    expect(fs.readdirSync(path.dirname(r.outputs.metrics ?? '')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it.skipIf(!python)('report embeds the metrics and figures in one page without scripts', () => {
+    const r = succeeded('report');
+    const page = fs.readFileSync(r.outputs.report ?? '', 'utf8');
+    const metrics = JSON.parse(fs.readFileSync(results.evaluate?.outputs.metrics ?? '', 'utf8')) as Record<string, number>;
+    for (const key of ['accuracy', 'roc_auc', 'precision', 'recall', 'f1']) expect(page, key).toContain((metrics[key] ?? NaN).toFixed(4));
+    expect(page).toContain(`>${metrics.n_test}<`);
+    expect(page.match(/data:image\/png;base64,/g)).toHaveLength(2);
+    expect(page).toContain('Breast cancer classifier: evaluation');
+    expect(page).toContain('0.5 is chance, 1 is perfect');
+    expect(page.toLowerCase()).not.toContain('<script');
+    expect(page).not.toMatch(/https?:\/\//);
+  });
+
+  it.skipIf(!python)('a random forest trains with its hidden-by-default settings and reports without figures', () => {
+    const train = run('train-classifier', 'forest', { model: 'random_forest', n_estimators: 50, max_depth: 0, seed: 7 }, { train: results.split?.outputs.train ?? '' });
+    expect(train.stderr).toBe('');
+    expect(train.status).toBe(0);
+    expect(train.stdout).toContain('random forest (50 trees');
+    const evaluate = run('evaluate-classifier', 'forest-evaluate', {}, { model: train.outputs.model ?? '', test: results.split?.outputs.test ?? '' });
+    expect(evaluate.status).toBe(0);
+    const metrics = JSON.parse(fs.readFileSync(evaluate.outputs.metrics ?? '', 'utf8')) as Record<string, unknown>;
+    expect(metrics.model).toBe('random_forest');
+    expect(metrics.roc_auc).toBeGreaterThan(0.9);
+    // Optional figure inputs left unconnected arrive as empty arguments.
+    const report = run('report', 'forest-report', { title: 'Forest <b>&</b> "trees"' }, { metrics: evaluate.outputs.metrics ?? '' });
+    expect(report.status).toBe(0);
+    const page = fs.readFileSync(report.outputs.report ?? '', 'utf8');
+    expect(page).not.toContain('data:image');
+    expect(page).toContain('Forest &lt;b&gt;&amp;&lt;/b&gt; &quot;trees&quot;');
+    expect(page).not.toContain('<b>&</b>');
+  });
+
+  it.skipIf(!python)('train-classifier accepts empty values for settings that are hidden', () => {
+    const block = blockOf(catalog, 'train-classifier');
+    const { argv } = expandCommand(block, { python: python ?? '', stepDir: path.join(tmp, 'x'), params: { model: 'random_forest' } });
+    expect(argv).toContain('--c');
+    const r = run('train-classifier', 'forest-empty', { model: 'random_forest', c: '', n_estimators: 20 }, { train: results.split?.outputs.train ?? '' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it.skipIf(!python)('evaluate-classifier stops with a plain error when the target column is missing', () => {
+    const r = run('evaluate-classifier', 'bad-target', { target_column: 'diagnosis' }, {
+      model: results.train?.outputs.model ?? '',
+      test: results.split?.outputs.test ?? '',
+    });
+    expectError(r, '"diagnosis"');
+  });
+
+  it.skipIf(!python)('evaluate-classifier names the feature columns the test table lacks', () => {
+    const thin = path.join(tmp, 'thin.csv');
+    fs.writeFileSync(thin, 'mean radius,target\n10.0,1\n20.0,0\n');
+    const r = run('evaluate-classifier', 'thin', {}, { model: results.train?.outputs.model ?? '', test: thin });
+    expectError(r, '"mean texture"');
+  });
+
+  it.skipIf(!python)('train-classifier refuses a target with a single class', () => {
+    const one = path.join(tmp, 'one-class.csv');
+    fs.writeFileSync(one, 'x,target\n1,1\n2,1\n3,1\n');
+    expectError(run('train-classifier', 'one-class', {}, { train: one }), 'same value');
+  });
+
+  it.skipIf(!python)('load-csv normalises a semicolon file and explains a missing one', () => {
+    const source = path.join(tmp, 'lab values.csv');
+    fs.writeFileSync(source, 'patient ; marker ; target\nA;1,5;1\nB;2;0\n');
+    const ok = run('load-csv', 'load', { file: source, separator: 'semicolon' });
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(fs.readFileSync(ok.outputs.table ?? '', 'utf8')).toBe('patient,marker,target\nA,"1,5",1\nB,2,0\n');
+    const wrongSeparator = run('load-csv', 'load-wrong', { file: source, separator: 'comma' });
+    expectError(wrongSeparator, 'semicolon');
+    expectError(run('load-csv', 'load-missing', { file: path.join(tmp, 'no-such-file.csv') }), 'does not exist');
+  });
+});
