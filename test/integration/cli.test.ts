@@ -14,7 +14,7 @@ beforeAll(() => {
   // Test the real front door: the bundled CLI behind bin/fluxo.cjs, built from the current sources.
   const build = spawnSync(process.execPath, [path.join(repo, 'scripts/build-node.mjs')], { cwd: repo, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
-});
+}, 60_000);
 
 function fluxo(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, [path.join(repo, 'bin/fluxo.cjs'), ...args], {
@@ -26,6 +26,7 @@ function fluxo(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests reshape raw JSON freely
 function exampleWith(change: (doc: Record<string, any>) => void): string {
   const doc = JSON.parse(readFileSync(example, 'utf8'));
   change(doc);
@@ -58,7 +59,7 @@ describe('fluxo run', () => {
     expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain(String(metrics.roc_auc));
     // Human progress goes to stderr, never mixed into the JSON.
     expect(r.stderr).toMatch(/Train classifier completed/);
-  });
+  }, 120_000);
 
   it('exits 1 when a step fails, and shows the end of its log', () => {
     const file = exampleWith((doc) => {
@@ -72,7 +73,7 @@ describe('fluxo run', () => {
     expect(summary.steps.find((s: { id: string }) => s.id === 'report').state).toBe('skipped');
     expect(r.stderr).toMatch(/Failed at "Split train\/test"/);
     expect(r.stderr).toMatch(/\| error: .*diagnosis/);
-  });
+  }, 60_000);
 
   it('exits 2 with the validation messages when the pipeline is invalid, running nothing', () => {
     const file = exampleWith((doc) => {
@@ -127,7 +128,7 @@ describe('fluxo validate, compile, blocks, targets', () => {
     expect(JSON.parse(readFileSync(path.join(out, 'steps/evaluate/metrics.json'), 'utf8')).roc_auc).toBeGreaterThan(0.9);
     // A second compile into the same folder refuses to overwrite it.
     expect(fluxo(['compile', example, '--target', 'local', '--out', out]).code).toBe(2);
-  });
+  }, 120_000);
 
   it('lists blocks and targets as JSON', () => {
     const blocks = JSON.parse(fluxo(['blocks', '--json']).stdout);

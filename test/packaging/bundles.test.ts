@@ -1,0 +1,65 @@
+// @vitest-environment node
+// The packaged app carries no node_modules (electron-builder.yml `files`), and Electron's
+// sandboxed preload may only require('electron'). So the bundles must need nothing else at run
+// time. They are built here from the current sources, the way scripts/build-node.mjs builds them.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = path.resolve(__dirname, '../..');
+const out = mkdtempSync(path.join(os.tmpdir(), 'fluxo-bundles-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+const entries = { main: 'electron/main.ts', preload: 'electron/preload.ts', web: 'electron/web.ts' } as const;
+const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+// ws probes for these optional native speed-ups inside try/catch.
+const optional = new Set(['bufferutil', 'utf-8-validate']);
+
+beforeAll(async () => {
+  await Promise.all(
+    Object.entries(entries).map(([name, entry]) =>
+      build({
+        absWorkingDir: repo,
+        entryPoints: [entry],
+        outfile: path.join(out, `${name}.cjs`),
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'cjs',
+        logLevel: 'error',
+        external: ['electron', 'bufferutil', 'utf-8-validate'],
+      }),
+    ),
+  );
+}, 60_000);
+
+function requires(name: keyof typeof entries): { code: string; modules: string[] } {
+  const code = readFileSync(path.join(out, `${name}.cjs`), 'utf8');
+  const modules = [...new Set([...code.matchAll(/\brequire\(["']([^"']+)["']\)/g)].map((m) => m[1] as string))].sort();
+  return { code, modules };
+}
+
+describe('bundles', () => {
+  it('preload requires only electron, and stays small (no zod, no backend)', () => {
+    const { code, modules } = requires('preload');
+    expect(modules).toEqual(['electron']);
+    expect(code.length).toBeLessThan(20_000);
+    expect(code).not.toMatch(/zod|handleRequest|node:fs/);
+    expect(code).toContain('exposeInMainWorld("fluxo"');
+    expect(code).not.toMatch(/exposeInMainWorld\([^)]*ipcRenderer\)/);
+  });
+
+  it('main requires only electron and Node built-ins', () => {
+    const extra = requires('main').modules.filter((m) => m !== 'electron' && !builtins.has(m));
+    expect(extra).toEqual([]);
+  });
+
+  it('the browser host requires only Node built-ins (and never electron)', () => {
+    const { modules } = requires('web');
+    expect(modules).not.toContain('electron');
+    expect(modules.filter((m) => !builtins.has(m) && !optional.has(m))).toEqual([]);
+  });
+});
