@@ -1,0 +1,148 @@
+import { useCallback, useEffect, useId, useState } from 'react';
+import type { FolderListing } from '../../shared/api';
+import { DOCUMENT_EXTENSION } from '../../shared/document';
+import { joinPath } from '../actions/files';
+import { getApi } from '../api/client';
+import type { FileDialogRequest } from '../state/appStore';
+import { capitalize, useAppStore } from '../state/appStore';
+import { DialogFrame } from './DialogFrame';
+import { FileIcon, FolderIcon } from './icons';
+
+/** The in-app file dialog over documents.browse, for hosts without native dialogs (the browser). */
+export function FileDialog() {
+  const request = useAppStore((s) => s.fileDialog);
+  if (!request) return null;
+  return <FileDialogBody key={request.id} request={request} />;
+}
+
+function isAbsolute(p: string): boolean {
+  return p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\');
+}
+
+function FileDialogBody({ request }: { request: FileDialogRequest }) {
+  const answerPath = useAppStore((s) => s.answerPath);
+  const ask = useAppStore((s) => s.ask);
+  const [listing, setListing] = useState<FolderListing | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [value, setValue] = useState(request.mode === 'save' ? (request.suggestedName ?? `Untitled pipeline${DOCUMENT_EXTENSION}`) : '');
+  const fieldId = useId();
+  const listLabelId = useId();
+  const errorId = useId();
+
+  const browse = useCallback(async (folder: string | null) => {
+    setLoading(true);
+    const result = await getApi().documents.browse(folder);
+    setLoading(false);
+    if (result.ok) {
+      setListing(result.value);
+      setError(null);
+    } else {
+      setError(`${capitalize(result.error.message)}${result.error.hint ? ` ${result.error.hint}` : ''}`);
+    }
+  }, []);
+
+  useEffect(() => {
+    // Loading the first listing is synchronising with the backend, the purpose of an effect.
+    // eslint-disable-next-line react-hooks/set-state-in-effect
+    void browse(request.folder);
+  }, [browse, request.folder]);
+
+  const entries = (listing?.entries ?? []).filter(
+    (e) => e.kind === 'folder' || request.mode !== 'pick' || !request.extensions?.length || request.extensions.some((x) => e.name.toLowerCase().endsWith(x)),
+  );
+
+  const resolvePath = (): string | null => {
+    const typed = value.trim();
+    if (!typed) return null;
+    if (request.mode === 'save') {
+      const name = typed.toLowerCase().endsWith(DOCUMENT_EXTENSION) ? typed : `${typed}${DOCUMENT_EXTENSION}`;
+      return isAbsolute(name) ? name : listing ? joinPath(listing.folder, name) : null;
+    }
+    return isAbsolute(typed) ? typed : listing ? joinPath(listing.folder, typed) : null;
+  };
+
+  const confirm = async () => {
+    const path = resolvePath();
+    if (!path) return;
+    if (request.mode === 'save' && listing?.entries.some((e) => e.kind === 'file' && e.path === path)) {
+      const answer = await ask({
+        tone: 'confirm',
+        title: 'Replace the file?',
+        message: `A file named “${path.split(/[\\/]/).pop()}” already exists in this folder. Replace it?`,
+        buttons: [
+          { value: 'cancel', label: 'Cancel' },
+          { value: 'replace', label: 'Replace', primary: true },
+        ],
+      });
+      if (answer !== 'replace') return;
+    }
+    answerPath(path);
+  };
+
+  const action = request.mode === 'save' ? 'Save' : request.mode === 'open' ? 'Open' : 'Choose';
+  const fieldLabel = request.mode === 'save' ? 'File name' : 'File path';
+
+  return (
+    <DialogFrame title={request.title} onEscape={() => answerPath(null)} className="file-dialog" initialFocus="input">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void confirm();
+        }}
+      >
+        <div className="file-dialog-location">
+          <button type="button" className="button small" disabled={!listing?.parent || loading} onClick={() => listing?.parent && void browse(listing.parent)} aria-label="Up to the parent folder">
+            ↑ Up
+          </button>
+          <span className="file-dialog-folder" title={listing?.folder}>
+            {listing?.folder ?? '…'}
+          </span>
+        </div>
+        <p id={listLabelId} className="visually-hidden">
+          Contents of {listing?.folder ?? 'the folder'}
+        </p>
+        <ul className="file-list" aria-labelledby={listLabelId} aria-busy={loading}>
+          {entries.length === 0 && !loading && <li className="file-list-empty">{request.mode === 'pick' ? 'No matching files here. Type the path of the file below.' : 'This folder has no pipelines.'}</li>}
+          {entries.map((e) => (
+            <li key={e.path}>
+              {e.kind === 'folder' ? (
+                <button type="button" className="file-entry folder" aria-label={`Folder ${e.name}`} onClick={() => void browse(e.path)}>
+                  <FolderIcon /> {e.name}
+                </button>
+              ) : (
+                <button
+                  type="button"
+                  className={`file-entry file ${resolvePath() === e.path ? 'selected' : ''}`}
+                  aria-pressed={resolvePath() === e.path}
+                  onClick={() => setValue(request.mode === 'save' ? e.name : e.path)}
+                  onDoubleClick={() => answerPath(e.path)}
+                >
+                  <FileIcon /> {e.name}
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+        {error && (
+          <p id={errorId} className="field-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="field">
+          <label htmlFor={fieldId}>{fieldLabel}</label>
+          <input id={fieldId} type="text" value={value} onChange={(e) => setValue(e.target.value)} spellCheck={false} autoComplete="off" aria-describedby={error ? errorId : undefined} />
+          {request.mode === 'save' && <p className="field-help">Saved in the folder above; “{DOCUMENT_EXTENSION}” is added when missing.</p>}
+        </div>
+        <div className="dialog-buttons">
+          <button type="button" className="button" onClick={() => answerPath(null)}>
+            Cancel
+          </button>
+          <button type="submit" className="button primary" disabled={!value.trim() || (!listing && !isAbsolute(value.trim()))}>
+            {action}
+          </button>
+        </div>
+      </form>
+    </DialogFrame>
+  );
+}

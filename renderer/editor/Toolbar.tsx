@@ -1,0 +1,84 @@
+import { useId } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { hasErrors } from '../../shared/validate';
+import { backToStart, newPipeline, openPipeline, save, saveAs } from '../actions/files';
+import { cancelRun, startRun } from '../actions/run';
+import { useAppStore } from '../state/appStore';
+import { useDocument, useDocumentStoreApi, useSession } from '../state/hooks';
+
+export function Toolbar() {
+  const store = useDocumentStoreApi();
+  const name = useDocument((s) => s.doc.metadata.name);
+  const dirty = useDocument((s) => s.dirty);
+  const errorCount = useDocument((s) => s.problems.filter((p) => p.severity === 'error').length);
+  const blocked = useDocument((s) => hasErrors(s.problems));
+  const { targets, targetId, setTarget } = useAppStore(useShallow((s) => ({ targets: s.targets, targetId: s.targetId, setTarget: s.setTarget })));
+  const running = useSession((s) => s.starting || s.run?.status === 'running');
+  const starting = useSession((s) => s.starting);
+  const nameId = useId();
+  const targetFieldId = useId();
+  const runHintId = useId();
+  const runHint = blocked ? `Fix ${errorCount} ${errorCount === 1 ? 'problem' : 'problems'} before running (see Problems below)` : running ? 'A run is going on' : '';
+
+  return (
+    <header className="toolbar" role="toolbar" aria-label="Pipeline">
+      <span className="toolbar-logo" aria-hidden="true">
+        ◆
+      </span>
+      <div className="toolbar-group">
+        <button type="button" className="button" onClick={() => void newPipeline()}>
+          New
+        </button>
+        <button type="button" className="button" onClick={() => void openPipeline()}>
+          Open…
+        </button>
+        <button type="button" className="button" onClick={() => void save()}>
+          Save
+        </button>
+        <button type="button" className="button" onClick={() => void saveAs()}>
+          Save as…
+        </button>
+      </div>
+      <div className="toolbar-name">
+        <label htmlFor={nameId} className="visually-hidden">
+          Pipeline name
+        </label>
+        <input id={nameId} type="text" value={name} maxLength={200} placeholder="Untitled pipeline" onChange={(e) => store.getState().renamePipeline(e.target.value)} />
+        {dirty && (
+          <span className="dirty-marker" title="Unsaved changes">
+            <span aria-hidden="true">•</span>
+            <span className="visually-hidden">Unsaved changes</span>
+          </span>
+        )}
+      </div>
+      <div className="toolbar-group toolbar-run">
+        <label htmlFor={targetFieldId}>Run on</label>
+        <select id={targetFieldId} value={targetId} onChange={(e) => setTarget(e.target.value)} disabled={running}>
+          {targets.map((t) => (
+            <option key={t.id} value={t.id} title={t.description}>
+              {t.title}
+            </option>
+          ))}
+        </select>
+        {running ? (
+          <button type="button" className="button danger" onClick={() => void cancelRun()} disabled={starting}>
+            Cancel
+          </button>
+        ) : null}
+        <span className="tooltip-host" title={runHint || undefined}>
+          <button type="button" className="button primary" onClick={() => void startRun()} disabled={blocked || running} aria-describedby={runHint ? runHintId : undefined}>
+            Run
+          </button>
+          {runHint && (
+            <span id={runHintId} className="visually-hidden">
+              {runHint}
+            </span>
+          )}
+        </span>
+      </div>
+      <button type="button" className="button subtle" onClick={() => void backToStart()}>
+        Back to start
+      </button>
+    </header>
+  );
+}

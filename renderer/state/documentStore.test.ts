@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import { createEmptyDocument } from '../../shared/document';
+import { exampleDocument, fixtureBlocks } from '../testing/fixtures';
+import { connectionId, createDocumentStore, documentForSaving, findFreeSpot } from './documentStore';
+import { createSessionStore } from './sessionStore';
+
+const blocks = fixtureBlocks();
+const emptyStore = () => createDocumentStore({ doc: createEmptyDocument('Test', new Date('2026-01-01T00:00:00Z')), path: null, blocks });
+
+/** Dataset → Split → Train, Split → Evaluate, as a user would build it. */
+function builtStore() {
+  const store = emptyStore();
+  const s = store.getState();
+  for (const id of ['clinical-dataset', 'split-train-test', 'train-classifier', 'evaluate-classifier', 'report']) s.addStep(id);
+  return store;
+}
+
+describe('document store', () => {
+  it('adding two Split steps gives ids split and split-2', () => {
+    const store = emptyStore();
+    expect(store.getState().addStep('split-train-test')).toBe('split');
+    expect(store.getState().addStep('split-train-test')).toBe('split-2');
+    const [a, b] = store.getState().doc.steps;
+    expect(a).toMatchObject({ id: 'split', type: 'split-train-test', version: 1, label: 'Split train/test' });
+    expect(a!.params).toEqual({ target_column: 'target', test_fraction: 0.25, stratify: true, seed: 42 });
+    expect(b!.id).toBe('split-2');
+  });
+
+  it('adding steps by click chains them left to right, selects the new one and asks the canvas to fit', () => {
+    const store = builtStore();
+    expect(store.getState().doc.steps.map((s) => s.position)).toEqual([0, 260, 520, 780, 1040].map((x) => ({ x, y: 0 })));
+    expect(store.getState().selection.steps).toEqual(['report']);
+    expect(store.getState().fitRequest).toBe(5);
+    // Dropping at a point keeps that point and leaves the view alone.
+    store.getState().addStep('report', { x: 10.4, y: 20.6 });
+    expect(store.getState().doc.steps.at(-1)!.position).toEqual({ x: 10, y: 21 });
+    expect(store.getState().fitRequest).toBe(5);
+  });
+
+  it('an unknown block adds nothing', () => {
+    const store = emptyStore();
+    expect(store.getState().addStep('no-such-block')).toBeNull();
+    expect(store.getState().dirty).toBe(false);
+  });
+
+  it('connecting compatible ports adds the connection and clears the unconnected-input problem', () => {
+    const store = builtStore();
+    const before = store.getState().problems.filter((p) => p.stepId === 'split' && p.field === 'inputs.table');
+    expect(before).toHaveLength(1);
+    const check = store.getState().connect({ step: 'dataset', port: 'table' }, { step: 'split', port: 'table' });
+    expect(check).toEqual({ ok: true, reason: null });
+    expect(store.getState().doc.connections).toEqual([{ from: { step: 'dataset', port: 'table' }, to: { step: 'split', port: 'table' } }]);
+    expect(store.getState().problems.filter((p) => p.stepId === 'split' && p.field === 'inputs.table')).toHaveLength(0);
+  });
+
+  it('connecting an output to an incompatible input is refused with the reason', () => {
+    const store = builtStore();
+    const check = store.getState().connect({ step: 'split', port: 'train' }, { step: 'evaluate', port: 'model' });
+    expect(check.ok).toBe(false);
+    expect(check.reason).toBe('Model of Evaluate classifier needs a trained scikit-learn model, but Train of Split train/test gives a table (CSV)');
+    expect(store.getState().doc.connections).toEqual([]);
+  });
+
+  it('a connection that would close a loop is refused', () => {
+    const store = builtStore();
+    store.getState().addStep('split-train-test');
+    store.getState().connect({ step: 'split', port: 'train' }, { step: 'split-2', port: 'table' });
+    const check = store.getState().connect({ step: 'split-2', port: 'test' }, { step: 'split', port: 'table' });
+    expect(check.ok).toBe(false);
+    expect(check.reason).toMatch(/loop/);
+  });
+
+  it('a new connection into an input replaces the old one', () => {
+    const store = builtStore();
+    store.getState().connect({ step: 'split', port: 'train' }, { step: 'train', port: 'train' });
+    store.getState().connect({ step: 'split', port: 'test' }, { step: 'train', port: 'train' });
+    expect(store.getState().doc.connections.map(connectionId)).toEqual(['split:test->train:train']);
+  });
+
+  it('removing steps removes their connections and their selection', () => {
+    const store = builtStore();
+    const s = store.getState();
+    s.connect({ step: 'dataset', port: 'table' }, { step: 'split', port: 'table' });
+    s.connect({ step: 'split', port: 'train' }, { step: 'train', port: 'train' });
+    s.select({ steps: ['split', 'train'], connections: ['dataset:table->split:table'] });
+    store.getState().removeSteps(['split']);
+    expect(store.getState().doc.steps.map((x) => x.id)).toEqual(['dataset', 'train', 'evaluate', 'report']);
+    expect(store.getState().doc.connections).toEqual([]);
+    expect(store.getState().selection).toEqual({ steps: ['train'], connections: [] });
+  });
+
+  it('disconnecting removes only the named connections', () => {
+    const store = builtStore();
+    store.getState().connect({ step: 'dataset', port: 'table' }, { step: 'split', port: 'table' });
+    store.getState().connect({ step: 'split', port: 'train' }, { step: 'train', port: 'train' });
+    store.getState().disconnect(['dataset:table->split:table']);
+    expect(store.getState().doc.connections.map(connectionId)).toEqual(['split:train->train:train']);
+  });
+
+  it('setting a param stores it, and clearing it falls back to the default', () => {
+    const store = builtStore();
+    store.getState().setParam('train', 'model', 'random_forest');
+    store.getState().setParam('train', 'n_estimators', 100);
+    const train = () => store.getState().doc.steps.find((s) => s.id === 'train')!;
+    expect(train().params).toMatchObject({ model: 'random_forest', n_estimators: 100 });
+    store.getState().setParam('train', 'n_estimators', undefined);
+    expect('n_estimators' in train().params).toBe(false);
+  });
+
+  it('an out-of-range param becomes a problem on its step', () => {
+    const store = builtStore();
+    store.getState().setParam('split', 'test_fraction', 2);
+    expect(store.getState().problems.find((p) => p.stepId === 'split' && p.field === 'test_fraction')?.message).toBe('Split train/test: Test fraction must be at most 0.9 (it is 2)');
+  });
+
+  it('an edit that changes nothing does not make the document dirty', () => {
+    const store = builtStore();
+    store.getState().markSaved('/p/a.fluxo', store.getState().doc, store.getState().doc);
+    store.getState().setParam('split', 'seed', 42); // same as the stored default
+    store.getState().setLabel('split', 'Split train/test');
+    store.getState().moveStep('split', store.getState().doc.steps[1]!.position);
+    expect(store.getState().dirty).toBe(false);
+    store.getState().setLabel('split', 'Hold out a quarter');
+    expect(store.getState().dirty).toBe(true);
+  });
+
+  it('selecting steps and measuring them never makes the document dirty', () => {
+    const store = createDocumentStore({ doc: exampleDocument(), path: '/p/example.fluxo', blocks });
+    const doc = store.getState().doc;
+    store.getState().select({ steps: ['train'] });
+    store.getState().setMeasured('train', { width: 220, height: 120 });
+    expect(store.getState().dirty).toBe(false);
+    expect(store.getState().doc).toBe(doc);
+  });
+
+  it('renaming the pipeline marks it dirty; saving marks it clean unless edited meanwhile', () => {
+    const store = emptyStore();
+    store.getState().renamePipeline('Tumour study');
+    expect(store.getState().dirty).toBe(true);
+    const basedOn = store.getState().doc;
+    const saved = documentForSaving(basedOn, new Date('2026-02-01T00:00:00Z'));
+    store.getState().markSaved('/p/tumour.fluxo', saved, basedOn);
+    expect(store.getState()).toMatchObject({ dirty: false, path: '/p/tumour.fluxo' });
+    expect(store.getState().doc.metadata.updated).toBe('2026-02-01T00:00:00.000Z');
+
+    const before = store.getState().doc;
+    store.getState().addStep('report');
+    store.getState().markSaved('/p/tumour.fluxo', documentForSaving(before, new Date()), before);
+    expect(store.getState().dirty).toBe(true);
+    expect(store.getState().doc.steps).toHaveLength(1);
+  });
+
+  it('a blank pipeline name is saved as "Untitled pipeline"', () => {
+    const doc = createEmptyDocument('x', new Date());
+    expect(documentForSaving({ ...doc, metadata: { ...doc.metadata, name: '   ' } }, new Date()).metadata.name).toBe('Untitled pipeline');
+  });
+
+  it('a run status event never marks the document dirty', () => {
+    const store = createDocumentStore({ doc: exampleDocument(), path: '/p/example.fluxo', blocks });
+    const doc = store.getState().doc;
+    const session = createSessionStore();
+    const run = {
+      id: 'r1', pipelineName: 'x', pipelinePath: null, targetId: 'local', status: 'running' as const, runDir: '/runs/r1',
+      createdAt: '2026-01-01T00:00:00Z', endedAt: null, python: null, error: null,
+      steps: [{ id: 'train', label: 'Train classifier', blockId: 'train-classifier', state: 'waiting' as const, exitCode: null, startedAt: null, endedAt: null, seconds: null, log: 'logs/train.log', outputs: [] }],
+    };
+    session.getState().setRun(run, store.getState().key);
+    session.getState().applyEvents([
+      { type: 'run.stepChanged', runId: 'r1', step: { ...run.steps[0]!, state: 'running' } },
+      { type: 'run.logAppended', runId: 'r1', stepId: 'train', text: 'fitting\n' },
+      { type: 'run.finished', run: { ...run, status: 'completed', steps: [{ ...run.steps[0]!, state: 'completed' }] } },
+    ]);
+    expect(session.getState().run?.status).toBe('completed');
+    expect(store.getState().dirty).toBe(false);
+    expect(store.getState().doc).toBe(doc);
+  });
+});
+
+describe('free spots', () => {
+  const step = (id: string, x: number, y: number) => ({ id, type: 't', version: 1, label: '', params: {}, position: { x, y } });
+
+  it('fills a three-column grid, skipping occupied places', () => {
+    expect(findFreeSpot([], {})).toEqual({ x: 0, y: 0 });
+    expect(findFreeSpot([step('a', 0, 0)], {})).toEqual({ x: 260, y: 0 });
+    expect(findFreeSpot([step('a', 0, 0), step('b', 260, 0), step('c', 520, 0)], {})).toEqual({ x: 0, y: 200 });
+    expect(findFreeSpot([step('a', 100, 50)], {})).toEqual({ x: 520, y: 0 });
+  });
+
+  it('puts a step right of the one it follows, or below that place when taken', () => {
+    expect(findFreeSpot([step('a', 40, 30)], { a: { width: 300, height: 100 } }, 'a')).toEqual({ x: 390, y: 30 });
+    expect(findFreeSpot([step('a', 0, 0), step('b', 260, 0)], {}, 'a')).toEqual({ x: 260, y: 200 });
+  });
+});

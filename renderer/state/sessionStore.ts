@@ -1,0 +1,133 @@
+import { createStore } from 'zustand/vanilla';
+import type { FluxoEvent, RunFile, RunRecord, StepRecord } from '../../shared/api';
+
+/** A run file loaded for display (metrics, figures, the report). */
+export type LoadedFile = { state: 'loading' } | { state: 'ok'; file: RunFile } | { state: 'error'; message: string };
+
+export interface SessionState {
+  /** The open pipeline (document store key) the run belongs to; step states show only there. */
+  docKey: string | null;
+  run: RunRecord | null;
+  /** Latest record of each step, by step id. */
+  steps: Record<string, StepRecord>;
+  /** Log text of each step, by step id (the tail, when a step is very chatty). */
+  logs: Record<string, string>;
+  /** True between pressing Run and the backend's answer. */
+  starting: boolean;
+  files: Record<string, LoadedFile>;
+
+  beginStart(docKey: string): void;
+  startFailed(): void;
+  setRun(run: RunRecord, docKey: string): void;
+  applyEvents(batch: readonly FluxoEvent[]): void;
+  /** A fresh record fetched after a reconnect (events may have been missed); logs are kept. */
+  refreshRun(run: RunRecord): void;
+  setFile(runId: string, path: string, file: LoadedFile): void;
+  clear(): void;
+}
+
+/** Keeps the UI responsive with chatty steps; the full log stays in the run folder. */
+export const MAX_LOG_CHARS = 400_000;
+/** Events of a run we do not know yet (they can overtake the answer to runs.start). */
+const MAX_EARLY_EVENTS = 2000;
+
+export function fileKey(runId: string, path: string): string {
+  return `${runId}\u0000${path}`;
+}
+
+function appendLog(current: string | undefined, text: string): string {
+  const next = (current ?? '') + text;
+  if (next.length <= MAX_LOG_CHARS) return next;
+  const cut = next.slice(next.length - MAX_LOG_CHARS);
+  const nl = cut.indexOf('\n');
+  return `[… earlier lines are in the step's log file …]\n${nl >= 0 ? cut.slice(nl + 1) : cut}`;
+}
+
+function stepsOf(run: RunRecord): Record<string, StepRecord> {
+  return Object.fromEntries(run.steps.map((s) => [s.id, s]));
+}
+
+/**
+ * Run state fed by backend events. Separate from the document store on purpose: a status change
+ * or a log line must never touch the document, its dirty flag or its undo history.
+ */
+export function createSessionStore() {
+  let early: FluxoEvent[] = [];
+
+  return createStore<SessionState>()((set, get) => {
+    const apply = (batch: readonly FluxoEvent[]) => {
+      const { run } = get();
+      if (!run) return;
+      let steps = get().steps;
+      let logs = get().logs;
+      let record: RunRecord = run;
+      for (const e of batch) {
+        const runId = e.type === 'run.started' || e.type === 'run.finished' ? e.run.id : e.runId;
+        if (runId !== run.id) continue;
+        switch (e.type) {
+          case 'run.started':
+            record = { ...e.run, status: record.status === 'running' ? e.run.status : record.status };
+            break;
+          case 'run.stepChanged':
+            steps = { ...steps, [e.step.id]: e.step };
+            record = { ...record, steps: record.steps.map((s) => (s.id === e.step.id ? e.step : s)) };
+            break;
+          case 'run.logAppended':
+            logs = { ...logs, [e.stepId]: appendLog(logs[e.stepId], e.text) };
+            break;
+          case 'run.finished':
+            record = e.run;
+            steps = stepsOf(e.run);
+            break;
+        }
+      }
+      if (record !== run || steps !== get().steps || logs !== get().logs) set({ run: record, steps, logs });
+    };
+
+    return {
+      docKey: null,
+      run: null,
+      steps: {},
+      logs: {},
+      starting: false,
+      files: {},
+
+      beginStart(docKey) {
+        set({ starting: true, docKey });
+      },
+      startFailed() {
+        set({ starting: false });
+      },
+      setRun(run, docKey) {
+        set({ run, docKey, starting: false, steps: stepsOf(run), logs: {}, files: {} });
+        const mine = early.filter((e) => (e.type === 'run.started' || e.type === 'run.finished' ? e.run.id : e.runId) === run.id);
+        early = [];
+        if (mine.length) apply(mine);
+      },
+      applyEvents(batch) {
+        const { run, starting } = get();
+        if (!run || starting) {
+          early = [...early, ...batch].slice(-MAX_EARLY_EVENTS);
+          if (!run) return;
+        }
+        apply(batch);
+      },
+      refreshRun(next) {
+        if (get().run?.id !== next.id) return;
+        set({ run: next, steps: stepsOf(next) });
+      },
+      setFile(runId, path, file) {
+        set({ files: { ...get().files, [fileKey(runId, path)]: file } });
+      },
+      clear() {
+        early = [];
+        set({ docKey: null, run: null, steps: {}, logs: {}, starting: false, files: {} });
+      },
+    };
+  });
+}
+
+export type SessionStore = ReturnType<typeof createSessionStore>;
+
+/** The window's one session: runs outlive switching between pipelines. */
+export const sessionStore = createSessionStore();
