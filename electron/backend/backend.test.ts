@@ -65,12 +65,16 @@ describe('documents', () => {
     mkdirSync(path.join(homeDir, 'pipelines/sub'), { recursive: true });
     writeFileSync(path.join(homeDir, 'pipelines/b.fluxo'), '{}');
     writeFileSync(path.join(homeDir, 'pipelines/notes.txt'), '');
-    const listing = value(await services.documents.browse(null));
+    const listing = value(await services.documents.browse(null, null));
     expect(listing.folder).toBe(path.join(homeDir, 'pipelines'));
     expect(listing.entries.map((e) => [e.name, e.kind])).toEqual([
       ['sub', 'folder'],
       ['b.fluxo', 'file'],
     ]);
+    // The data-file picker asks for other extensions, case-insensitively.
+    writeFileSync(path.join(homeDir, 'pipelines/Cohort.CSV'), 'a,b\n');
+    const data = value(await services.documents.browse(path.join(homeDir, 'pipelines'), ['.csv', '.tsv']));
+    expect(data.entries.map((e) => e.name)).toEqual(['sub', 'Cohort.CSV']);
   });
 });
 

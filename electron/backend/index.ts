@@ -113,7 +113,8 @@ export function createBackend(options: BackendOptions): Backend {
         }
         return ok({ path: target });
       },
-      async browse(folder) {
+      async browse(folder, extensions) {
+        const wanted = extensions ?? [DOCUMENT_EXTENSION];
         const dir = path.resolve(folder ?? pipelinesFolder);
         if (folder === null) await fs.mkdir(dir, { recursive: true }).catch(() => undefined);
         let dirents;
@@ -123,7 +124,7 @@ export function createBackend(options: BackendOptions): Backend {
           return err(ErrorCode.FileUnreadable, `could not list ${dir}: ${describeIoError(e)}`);
         }
         const entries = dirents
-          .filter((d) => !d.name.startsWith('.') && (d.isDirectory() || d.name.endsWith(DOCUMENT_EXTENSION)))
+          .filter((d) => !d.name.startsWith('.') && (d.isDirectory() || wanted.some((x) => d.name.toLowerCase().endsWith(x))))
           .map((d) => ({ name: d.name, path: path.join(dir, d.name), kind: d.isDirectory() ? ('folder' as const) : ('file' as const) }))
           .sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'folder' ? -1 : 1));
         const parent = path.dirname(dir);

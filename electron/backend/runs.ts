@@ -30,6 +30,30 @@ interface ActiveRun {
   done: Promise<RunRecord>;
 }
 
+/**
+ * INVARIANT: writes of one run's record happen one after another, so an older state can never
+ * land after a newer one, and a failed write (a full disk) never becomes an unhandled rejection.
+ */
+class RecordWriter {
+  private queue: Promise<void> = Promise.resolve();
+  lastError: unknown = null;
+
+  write(file: string, record: RunRecord): Promise<void> {
+    const text = `${JSON.stringify(record, null, 2)}\n`;
+    this.queue = this.queue.then(() =>
+      writeFileAtomic(file, text).then(
+        () => {
+          this.lastError = null;
+        },
+        (e: unknown) => {
+          this.lastError = e;
+        },
+      ),
+    );
+    return this.queue;
+  }
+}
+
 const RUN_RECORD = 'run.json';
 /** Result formats copied to the top of the run folder, so a person finds them without digging. */
 const RESULT_FORMAT = /^(metrics|figure|report)(\.|$)/;
@@ -55,6 +79,7 @@ function newRunId(now: Date): string {
 /** Owns every run of this backend: starts them, cancels them, persists their records. */
 export class RunManager {
   private active = new Map<string, ActiveRun>();
+  private writers = new Map<string, RecordWriter>();
   /** Runs that live outside runsDir (the CLI's --out), so get() still finds them. */
   private elsewhere = new Map<string, string>();
 
@@ -130,8 +155,17 @@ export class RunManager {
       error: null,
     };
     // The exact pipeline that ran, so a past run can be reopened as it was.
-    await writeFileAtomic(path.join(runDir, 'pipeline.fluxo'), serializeDocument(request.document));
+    try {
+      await writeFileAtomic(path.join(runDir, 'pipeline.fluxo'), serializeDocument(request.document));
+    } catch (e) {
+      fail(ErrorCode.RunStorage, `could not write the run folder ${runDir}: ${describeIoError(e)}`, 'Free some disk space or choose another folder.');
+    }
     await this.persist(record);
+    const unsaved = this.writers.get(id)?.lastError;
+    if (unsaved) {
+      this.writers.delete(id);
+      fail(ErrorCode.RunStorage, `could not write the run record in ${runDir}: ${describeIoError(unsaved)}`, 'Free some disk space or choose another folder.');
+    }
     const done = this.finish(record, execution);
     this.active.set(id, { record, execution, done });
     this.options.emit({ type: 'run.started', run: structuredClone(record) });
@@ -176,8 +210,17 @@ export class RunManager {
         };
       }
     }
-    if (status === 'completed') await this.collectResults(record).catch(() => undefined);
-    await this.persist(record).catch(() => undefined);
+    if (status === 'completed') {
+      await this.collectResults(record).catch((e: unknown) => {
+        record.error = { code: ErrorCode.RunStorage, message: `the results could not be copied to the top of the run folder: ${describeIoError(e)}`, hint: 'They are still in each step\'s folder under steps/.' };
+      });
+    }
+    await this.persist(record);
+    const storageError = this.writers.get(record.id)?.lastError;
+    if (storageError && !record.error) {
+      record.error = { code: ErrorCode.RunStorage, message: `the run record could not be saved: ${describeIoError(storageError)}`, hint: 'Free some disk space; the outputs already written are kept.' };
+    }
+    this.writers.delete(record.id);
     this.active.delete(record.id);
     this.options.emit({ type: 'run.finished', run: structuredClone(record) });
     return record;
@@ -195,8 +238,10 @@ export class RunManager {
     }
   }
 
-  private async persist(record: RunRecord): Promise<void> {
-    await writeFileAtomic(path.join(record.runDir, RUN_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+  private persist(record: RunRecord): Promise<void> {
+    let writer = this.writers.get(record.id);
+    if (!writer) this.writers.set(record.id, (writer = new RecordWriter()));
+    return writer.write(path.join(record.runDir, RUN_RECORD), record);
   }
 
   async cancel(runId: string): Promise<RunRecord> {

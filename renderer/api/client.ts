@@ -38,8 +38,7 @@ export const CONNECTION_LOST_MESSAGE = 'the connection to Fluxo was lost before 
 const CONNECTION_LOST_HINT = 'Fluxo is reconnecting; try again in a moment. If this keeps happening, restart Fluxo.';
 
 function lostResult(): Result<never> {
-  // No dedicated "disconnected" code exists in the contract yet; E103 is the closest.
-  return { ok: false, error: { code: ErrorCode.Internal, message: CONNECTION_LOST_MESSAGE, hint: CONNECTION_LOST_HINT } };
+  return { ok: false, error: { code: ErrorCode.Disconnected, message: CONNECTION_LOST_MESSAGE, hint: CONNECTION_LOST_HINT } };
 }
 
 /**

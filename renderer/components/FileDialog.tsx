@@ -32,7 +32,7 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
 
   const browse = useCallback(async (folder: string | null) => {
     setLoading(true);
-    const result = await getApi().documents.browse(folder);
+    const result = await getApi().documents.browse(folder, request.mode === 'pick' && request.extensions?.length ? request.extensions : null);
     setLoading(false);
     if (result.ok) {
       setListing(result.value);
@@ -40,7 +40,7 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
     } else {
       setError(`${capitalize(result.error.message)}${result.error.hint ? ` ${result.error.hint}` : ''}`);
     }
-  }, []);
+  }, [request.mode, request.extensions]);
 
   useEffect(() => {
     // Loading the first listing is synchronising with the backend, the purpose of an effect.

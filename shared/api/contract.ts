@@ -38,8 +38,11 @@ export interface FluxoServices {
     open(path: string): Promise<Result<OpenedDocument>>;
     /** Writes atomically: a failed save leaves the previous file intact. */
     save(path: string, document: PipelineDocument): Promise<Result<{ path: string }>>;
-    /** Lists a folder for the in-app file dialog (browser host has no native one). */
-    browse(folder: string | null): Promise<Result<FolderListing>>;
+    /**
+     * Lists a folder for the in-app file dialog (the browser host has no native one): sub-folders
+     * and the files with one of `extensions` (null: pipelines, ".fluxo").
+     */
+    browse(folder: string | null, extensions: string[] | null): Promise<Result<FolderListing>>;
   };
   dialogs: {
     /** Native dialogs; E104 Unsupported where the host has none. Null when the user cancels. */
@@ -87,7 +90,7 @@ export const contract = {
   documents: {
     open: z.tuple([zPath]),
     save: z.tuple([zPath, zPipelineDocument]),
-    browse: z.tuple([zPath.nullable()]),
+    browse: z.tuple([zPath.nullable(), z.array(z.string().regex(/^\.[a-z0-9]+$/)).max(20).nullable()]),
   },
   dialogs: {
     openPipeline: z.tuple([]),

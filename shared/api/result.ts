@@ -13,6 +13,8 @@ export const ErrorCode = {
   Internal: 'E103',
   /** This front door cannot do it (e.g. native dialogs in a browser tab). */
   Unsupported: 'E104',
+  /** The front door lost its connection to the backend (browser host stopped, network gone). */
+  Disconnected: 'E105',
   /** A file could not be read or parsed as a pipeline. */
   DocumentInvalid: 'E200',
   /** A file could not be read (missing, permission). */

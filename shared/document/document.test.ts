@@ -86,11 +86,16 @@ describe('pipeline document', () => {
 describe('JSON Schema for other tools', () => {
   it('accepts the frozen v1 file and rejects a broken one with a standard validator', async () => {
     const { default: Ajv2020 } = await import('ajv/dist/2020');
+    const { default: addFormats } = await import('ajv-formats');
     const ajv = new Ajv2020({ strict: false });
+    addFormats(ajv);
     const validate = ajv.compile(documentJsonSchema());
     expect(validate(JSON.parse(frozenV1))).toBe(true);
-    const broken = JSON.parse(frozenV1);
-    delete broken.metadata.name;
-    expect(validate(broken)).toBe(false);
+    const noName = JSON.parse(frozenV1);
+    delete noName.metadata.name;
+    expect(validate(noName)).toBe(false);
+    const badDate = JSON.parse(frozenV1);
+    badDate.metadata.created = 'last Tuesday';
+    expect(validate(badDate)).toBe(false);
   });
 });
