@@ -10,7 +10,7 @@ import { LOCAL_TARGET_ID } from '../shared/targets';
 import { createBackend, defaultHomeDir, defaultResourcesDir, FLUXO_VERSION, readDocumentFile } from './backend';
 import { writeBundle } from './backend/bundleWriter';
 import { loadCatalog, loadTargets } from './backend/resources';
-import { FluxoFailure } from '../shared/api';
+import { ErrorCode, FluxoFailure } from '../shared/api';
 
 /** Exit codes, as documented in the README. */
 export const Exit = { Completed: 0, Failed: 1, InvalidInput: 2, Cancelled: 130 } as const;
@@ -99,7 +99,7 @@ async function cmdCompile(args: string[], io: Io): Promise<number> {
   if (existing.length > 0) throw new UsageError(`${out} is not empty; choose a new or empty folder so nothing is overwritten`);
   // The same layout as a run folder: DIR/bundle holds the scripts, outputs land in DIR/steps.
   const bundleDir = path.join(out, 'bundle');
-  await writeBundle(result.bundle, bundleDir, path.join(resources, 'blocks'));
+  await writeBundle(result.bundle, bundleDir, resources);
   io.err(`wrote ${result.bundle.files.length + result.bundle.assets.length} files to ${bundleDir}; run them with: bash ${path.join(bundleDir, 'run.sh')}\n`);
   return Exit.Completed;
 }
@@ -155,11 +155,13 @@ async function cmdRun(args: string[], io: Io): Promise<number> {
   } catch (e) {
     unsubscribe();
     if (!(e instanceof FluxoFailure)) throw e;
-    const invalid = e.error.code === 'E300';
+    const invalid = e.error.code === ErrorCode.PipelineInvalid;
     if (invalid && Array.isArray(e.error.details)) for (const p of e.error.details as Problem[]) io.err(`${formatProblem(p)}\n`);
     else io.err(`${formatError(e.error)}\n`);
     if (values.json) io.out(`${JSON.stringify({ status: 'failed', runDir: null, steps: [], outputs: [], error: e.error }, null, 2)}\n`);
-    return invalid || e.error.code === 'E301' || e.error.code === 'E403' ? Exit.InvalidInput : Exit.Failed;
+    // A wrong pipeline, target or output folder is the user's input; a missing Python is not.
+    const badInput = invalid || e.error.code === ErrorCode.UnknownTarget || e.error.code === ErrorCode.RunStorage;
+    return badInput ? Exit.InvalidInput : Exit.Failed;
   }
   io.err(`Running "${started.pipelineName}" on ${started.targetId} in ${started.runDir}\n`);
   const onSignal = () => {

@@ -2,8 +2,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Bundle } from '../../shared/compiler';
 
-/** Writes a compiled bundle to a folder and copies each block's shipped files into it. */
-export async function writeBundle(bundle: Bundle, bundleDir: string, blocksDir: string): Promise<void> {
+/** Writes a compiled bundle to a folder and copies the shipped files it needs (block scripts, runtime) into it. */
+export async function writeBundle(bundle: Bundle, bundleDir: string, resourcesDir: string): Promise<void> {
   for (const file of bundle.files) {
     const dest = path.join(bundleDir, ...file.path.split('/'));
     await fs.mkdir(path.dirname(dest), { recursive: true });
@@ -12,6 +12,6 @@ export async function writeBundle(bundle: Bundle, bundleDir: string, blocksDir: 
   for (const asset of bundle.assets) {
     const dest = path.join(bundleDir, ...asset.path.split('/'));
     await fs.mkdir(path.dirname(dest), { recursive: true });
-    await fs.copyFile(path.join(blocksDir, asset.block, asset.file), dest);
+    await fs.copyFile(path.join(resourcesDir, ...asset.from.split('/')), dest);
   }
 }

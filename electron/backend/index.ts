@@ -48,7 +48,7 @@ export function createBackend(options: BackendOptions): Backend {
 
   const runs = new RunManager({
     runsDir: path.join(options.homeDir, 'runs'),
-    blocksDir,
+    resourcesDir: options.resourcesDir,
     catalog: getCatalog,
     targets: getTargets,
     emit: (e) => hub.emit(e),

@@ -15,7 +15,8 @@ import { describeIoError, writeFileAtomic } from './fsutil';
 
 export interface RunManagerOptions {
   runsDir: string;
-  blocksDir: string;
+  /** Where block scripts and the Python runtime are copied from. */
+  resourcesDir: string;
   catalog: () => Promise<Catalog>;
   targets: () => Promise<TargetProfile[]>;
   emit: (event: FluxoEvent) => void;
@@ -119,7 +120,7 @@ export class RunManager {
     await this.prepareRunDir(runDir, request.runDir != null);
     const bundleDir = path.join(runDir, 'bundle');
     try {
-      await writeBundle(bundle, bundleDir, this.options.blocksDir);
+      await writeBundle(bundle, bundleDir, this.options.resourcesDir);
     } catch (e) {
       fail(ErrorCode.RunStorage, `could not write the run folder ${runDir}: ${describeIoError(e)}`, 'Free some disk space or choose another folder.');
     }

@@ -74,7 +74,8 @@ describe('compile', () => {
     expect(manifest.order).toEqual(['src', 'fit', 'rep']);
     expect(manifest.steps.find((s) => s.id === 'rep')).toMatchObject({ dependsOn: ['fit'], outputs: [{ port: 'report', path: 'steps/rep/report.html' }] });
     expect(manifest.python?.modules).toMatchObject([{ import: 'json', usedBy: ['src'] }]);
-    expect(assets.map((a) => a.path)).toEqual(['blocks/source/make.py', 'blocks/train/train.py', 'blocks/report/report.py']);
+    expect(assets.map((a) => a.path)).toEqual(['blocks/source/make.py', 'blocks/train/train.py', 'blocks/report/report.py', 'lib/python/fluxo_block.py']);
+    expect(assets[0]?.from).toBe('blocks/source/make.py');
   });
 
   it('refuses an invalid pipeline with the validation problems', () => {

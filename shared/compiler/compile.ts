@@ -7,7 +7,7 @@ import { hasErrors, validatePipeline } from '../validate';
 import { commentText, QuoteError, renderWord } from './quote';
 import type { WordPart } from './quote';
 import type { Bundle, BundleAsset, BundleFile, BundleManifest, CompileResult, ManifestStep, PythonRequirement } from './types';
-import { BUNDLE_FORMAT, BUNDLE_VERSION, ENV } from './types';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, ENV, PYTHON_RUNTIME } from './types';
 
 /** Pass 2: a stable topological order. Among ready steps, document order wins, so output is deterministic. */
 export function orderSteps(doc: PipelineDocument): string[] {
@@ -147,6 +147,14 @@ function renderStepScript(doc: PipelineDocument, r: Resolved, target: TargetProf
     `mkdir -p "\${${ENV.run}}/${stepDir(r.step.id)}"`,
     `cd "\${${ENV.run}}/${stepDir(r.step.id)}"`,
     '',
+    ...(r.block.software.python
+      ? [
+          "# Fluxo's helpers for Python blocks come first on the module path; the bundle stays as shipped.",
+          `export PYTHONPATH="\${${ENV.bundle}}/${PYTHON_RUNTIME.to}\${PYTHONPATH:+:\${PYTHONPATH}}"`,
+          'export PYTHONDONTWRITEBYTECODE=1',
+          '',
+        ]
+      : []),
     `# The block's command.`,
     argLines.map((a, i) => (i === 0 ? a : `  ${a}`)).join(' \\\n'),
     '',
@@ -252,7 +260,10 @@ export function compile(doc: PipelineDocument, catalog: Pick<Catalog, 'blocks'>,
   for (const r of resolved) {
     if (seen.has(r.block.id)) continue;
     seen.add(r.block.id);
-    for (const file of r.block.files) assets.push({ block: r.block.id, file, path: `blocks/${r.block.id}/${file}` });
+    for (const file of r.block.files) assets.push({ from: `blocks/${r.block.id}/${file}`, path: `blocks/${r.block.id}/${file}` });
+  }
+  if (manifest.python) {
+    for (const file of PYTHON_RUNTIME.files) assets.push({ from: `${PYTHON_RUNTIME.from}/${file}`, path: `${PYTHON_RUNTIME.to}/${file}` });
   }
   const bundle: Bundle = { manifest, files, assets };
   return { ok: true, bundle, warnings };

@@ -11,13 +11,19 @@ export interface BundleFile {
   executable: boolean;
 }
 
-/** A file shipped beside a block definition, copied into the bundle by the backend. */
+/** A file shipped with Fluxo (a block's script, the Python runtime), copied into the bundle by the backend. */
 export interface BundleAsset {
-  block: string;
-  file: string;
+  /** Source, relative to the resources folder, with forward slashes, e.g. "blocks/report/report.py". */
+  from: string;
   /** Destination inside the bundle. */
   path: string;
 }
+
+/**
+ * Helpers every Python block may import (`import fluxo_block`), shipped once per bundle in
+ * lib/python and put first on PYTHONPATH by the step scripts of Python blocks.
+ */
+export const PYTHON_RUNTIME = { from: 'runtime/python', to: 'lib/python', files: ['fluxo_block.py'] } as const;
 
 export interface ManifestOutput {
   port: string;

@@ -5,6 +5,10 @@
  * chained as in the example pipeline, with the argv its block.yaml template produces. It needs a
  * Python 3 with scikit-learn, pandas and matplotlib: FLUXO_PYTHON when set, else /usr/bin/python3,
  * else python3 on PATH; without one those tests are skipped with a printed reason.
+ *
+ * The scripts import Fluxo's shared helpers (resources/runtime/python/fluxo_block.py), which a
+ * bundle ships in lib/python and its step scripts put first on PYTHONPATH; here every script runs
+ * with that folder first on PYTHONPATH, and the helpers get tests of their own.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,12 +26,17 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BLOCKS_DIR = path.join(ROOT, 'resources', 'blocks');
 const EXAMPLES_DIR = path.join(ROOT, 'resources', 'examples');
 const EXAMPLE_FILE = path.join(EXAMPLES_DIR, 'breast-cancer-classifier.fluxo');
+/** Fluxo's Python helpers, shipped in every bundle at lib/python and importable as `fluxo_block`. */
+const RUNTIME_DIR = path.join(ROOT, 'resources', 'runtime', 'python');
+const RUNTIME_FILE = path.join(RUNTIME_DIR, 'fluxo_block.py');
 const DEFINITION = 'block.yaml';
 
 const EXPECTED_IDS = ['clinical-dataset', 'evaluate-classifier', 'load-csv', 'report', 'split-train-test', 'train-classifier'];
 /** Third-party modules a block script may import; everything else it imports must be standard library. */
 const THIRD_PARTY = new Set(['joblib', 'matplotlib', 'numpy', 'pandas', 'sklearn']);
 const STDLIB = new Set(['argparse', 'base64', 'datetime', 'html', 'json', 'math', 'os', 're', 'sys', 'tempfile', 'warnings']);
+/** Modules every bundle ships itself (lib/python); a block imports them without declaring them. */
+const RUNTIME_MODULES = new Set(['fluxo_block']);
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 function loadSources(): BlockSource[] {
@@ -51,10 +60,16 @@ function blockOf(catalog: Catalog, id: string): BlockDefinition {
   return block;
 }
 
-/** Top-level module names a Python script imports. */
-function pythonImports(source: string): Set<string> {
+/**
+ * Top-level module names a Python script imports: anywhere in the file, or with `moduleLevelOnly`
+ * only the unindented imports that run when the module is loaded.
+ */
+function pythonImports(source: string, moduleLevelOnly = false): Set<string> {
   const found = new Set<string>();
-  for (const m of source.matchAll(/^\s*(?:import\s+([A-Za-z_][\w.]*)|from\s+([A-Za-z_][\w.]*)\s+import\b)/gm)) {
+  const pattern = moduleLevelOnly
+    ? /^(?:import\s+([A-Za-z_][\w.]*)|from\s+([A-Za-z_][\w.]*)\s+import\b)/gm
+    : /^\s*(?:import\s+([A-Za-z_][\w.]*)|from\s+([A-Za-z_][\w.]*)\s+import\b)/gm;
+  for (const m of source.matchAll(pattern)) {
     const name = (m[1] ?? m[2] ?? '').split('.')[0];
     if (name && name !== '__future__') found.add(name);
   }
@@ -118,12 +133,25 @@ interface StepRun {
   outputs: Record<string, string>;
 }
 
+/**
+ * The environment of a Python step: Fluxo's helpers first on PYTHONPATH, as a bundle's step script
+ * sets it. No bytecode, so the tests leave no __pycache__ in resources/runtime/python.
+ */
+function pythonEnv(): NodeJS.ProcessEnv {
+  const inherited = process.env.PYTHONPATH;
+  return {
+    ...process.env,
+    PYTHONPATH: inherited ? `${RUNTIME_DIR}${path.delimiter}${inherited}` : RUNTIME_DIR,
+    PYTHONDONTWRITEBYTECODE: '1',
+  };
+}
+
 function runBlock(block: BlockDefinition, e: Expansion): StepRun {
   fs.mkdirSync(e.stepDir, { recursive: true });
   const { argv, outputs } = expandCommand(block, e);
   const [program, ...args] = argv;
   if (!program) throw new Error(`${block.id} has an empty command`);
-  const result = spawnSync(program, args, { cwd: e.stepDir, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(program, args, { cwd: e.stepDir, encoding: 'utf8', timeout: 60_000, env: pythonEnv() });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, outputs };
 }
@@ -157,7 +185,7 @@ function share(values: string[], of: string): number {
   return values.filter((v) => v === of).length / values.length;
 }
 
-function expectError(run: StepRun, mentions: string): void {
+function expectError(run: Pick<StepRun, 'status' | 'stderr'>, mentions: string): void {
   expect(run.status).toBe(2);
   const lines = run.stderr.trim().split('\n');
   expect(lines).toHaveLength(1);
@@ -207,11 +235,36 @@ describe('block definitions', () => {
       for (const f of b.files.filter((name) => name.endsWith('.py'))) {
         for (const m of pythonImports(fs.readFileSync(path.join(BLOCKS_DIR, b.id, f), 'utf8'))) imported.add(m);
       }
-      const unknown = [...imported].filter((m) => !THIRD_PARTY.has(m) && !STDLIB.has(m));
+      const unknown = [...imported].filter((m) => !THIRD_PARTY.has(m) && !STDLIB.has(m) && !RUNTIME_MODULES.has(m));
       expect(unknown, `${b.id} imports modules outside the allowed set`).toEqual([]);
       const declared = (b.software.python?.modules ?? []).map((m) => m.import).sort();
       expect(declared, b.id).toEqual([...imported].filter((m) => THIRD_PARTY.has(m)).sort());
     }
+  });
+
+  it('import the shared helpers from fluxo_block instead of keeping copies', () => {
+    const helpers = [...fs.readFileSync(RUNTIME_FILE, 'utf8').matchAll(/^def ([a-z]\w*)\(/gm)].map((m) => m[1] ?? '');
+    expect(helpers).toEqual(expect.arrayContaining(['fail', 'write_atomically', 'read_table', 'parse_number']));
+    for (const b of catalog.blocks) {
+      for (const f of b.files.filter((name) => name.endsWith('.py'))) {
+        const source = fs.readFileSync(path.join(BLOCKS_DIR, b.id, f), 'utf8');
+        expect(pythonImports(source), `${b.id}/${f}`).toContain('fluxo_block');
+        for (const helper of helpers) {
+          expect(source, `${b.id}/${f} defines its own ${helper}`).not.toMatch(new RegExp(`^def ${helper}\\(`, 'm'));
+        }
+      }
+    }
+  });
+});
+
+describe('fluxo_block (the Python helpers every bundle ships)', () => {
+  const source = fs.readFileSync(RUNTIME_FILE, 'utf8');
+
+  it('loads with the standard library alone and says what it is', () => {
+    // Report declares no third-party module: anything heavier is imported inside the function that needs it.
+    expect([...pythonImports(source, true)].filter((m) => !STDLIB.has(m))).toEqual([]);
+    expect(source).toMatch(/^"""Fluxo's shared helpers for Python blocks/);
+    expect(source).toContain('lib/python/fluxo_block.py');
   });
 });
 
@@ -438,5 +491,132 @@ describe('block scripts', () => {
     const wrongSeparator = run('load-csv', 'load-wrong', { file: source, separator: 'comma' });
     expectError(wrongSeparator, 'semicolon');
     expectError(run('load-csv', 'load-missing', { file: path.join(tmp, 'no-such-file.csv') }), 'does not exist');
+  });
+});
+
+describe('fluxo_block helpers, run by Python', () => {
+  let tmp = '';
+
+  /** Runs a Python snippet in a fresh folder, with fluxo_block importable as in a bundle. */
+  const py = (...lines: string[]): { status: number | null; stdout: string; stderr: string } => {
+    const cwd = fs.mkdtempSync(path.join(tmp, 'snippet-'));
+    const result = spawnSync(python ?? 'python3', ['-c', lines.join('\n')], { cwd, encoding: 'utf8', timeout: 60_000, env: pythonEnv() });
+    if (result.error) throw result.error;
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+  /** Runs a snippet (with `json` and `fb` = fluxo_block imported) that prints one JSON value, and parses it. */
+  const pyJson = (...lines: string[]): unknown => {
+    const r = py('import json', 'import fluxo_block as fb', ...lines);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return JSON.parse(r.stdout) as unknown;
+  };
+  /** Runs one call that must stop the program at once, and returns what it printed on stderr. */
+  const stops = (call: string): string => {
+    const r = py('import fluxo_block as fb', 'print("before")', call, 'print("after")');
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('before\n');
+    return r.stderr;
+  };
+
+  beforeAll(() => {
+    if (python) tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxo-block-helpers-'));
+  });
+
+  afterAll(() => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it.skipIf(!python)('fail prints one "error: " line on stderr and exits 2, without a traceback', () => {
+    expect(stops(`fb.fail('the table "x.csv" is empty.')`)).toBe('error: the table "x.csv" is empty.\n');
+  });
+
+  it.skipIf(!python)('imports without pandas, so a standard-library block can use it', () => {
+    expect(pyJson('import sys', 'print(json.dumps(["pandas" in sys.modules, fb.parse_boolean("yes", "X", False)]))')).toEqual([false, true]);
+    const blocked = py(
+      'import sys',
+      'sys.modules["pandas"] = None  # any "import pandas" now fails',
+      'import fluxo_block as fb',
+      'fb.write_text("ok.txt", "fine")',
+      'print(open("ok.txt").read())',
+    );
+    expect(blocked.stderr).toBe('');
+    expect(blocked.stdout).toBe('fine\n');
+  });
+
+  it.skipIf(!python)('write_atomically creates missing folders and leaves no temporary file', () => {
+    expect(pyJson(
+      'import os',
+      'out = os.path.join("nested", "deeper", "out.txt")',
+      'fb.write_atomically(out, lambda tmp: open(tmp, "w").write("one\\n"))',
+      'fb.write_text(out, "Größe ✓\\n")',
+      'print(json.dumps({"text": open(out, encoding="utf-8").read(), "files": sorted(os.listdir(os.path.dirname(out)))}))',
+    )).toEqual({ text: 'Größe ✓\n', files: ['out.txt'] });
+  });
+
+  it.skipIf(!python)('write_atomically never leaves half a file when the writer raises', () => {
+    expect(pyJson(
+      'import os',
+      'fb.write_text("out.txt", "complete\\n")',
+      'def broken(tmp):',
+      '    with open(tmp, "w") as handle:',
+      '        handle.write("half a fi")',
+      '    raise RuntimeError("writer failed")',
+      'raised = []',
+      'for name in ("out.txt", "new.txt"):',
+      '    try:',
+      '        fb.write_atomically(name, broken)',
+      '    except RuntimeError as exc:',
+      '        raised.append(str(exc))',
+      'print(json.dumps({"raised": raised, "old": open("out.txt").read(), "files": sorted(os.listdir("."))}))',
+    )).toEqual({ raised: ['writer failed', 'writer failed'], old: 'complete\n', files: ['out.txt'] });
+  });
+
+  it.skipIf(!python)('parse_boolean accepts true/false words in any case, and empty means the default', () => {
+    expect(pyJson(
+      'words = ["true", "True", " yes ", "1", "false", "FALSE", "no", "0"]',
+      'print(json.dumps([fb.parse_boolean(w, "Stratify", None) for w in words]',
+      '                 + [fb.parse_boolean("", "Stratify", True), fb.parse_boolean("  ", "Stratify", False)]))',
+    )).toEqual([true, true, true, true, false, false, false, false, true, false]);
+    expect(stops('fb.parse_boolean("maybe", "Stratify", True)')).toBe('error: "Stratify" must be true or false (it is "maybe").\n');
+  });
+
+  it.skipIf(!python)('parse_number and parse_integer read settings, and empty means the default', () => {
+    expect(pyJson(
+      'print(json.dumps([fb.parse_number("0.25", "Test fraction", 0.5), fb.parse_number("", "Test fraction", 0.5),',
+      '                  fb.parse_integer("42", "Random seed", 0), fb.parse_integer("7.0", "Random seed", 0),',
+      '                  fb.parse_integer(" ", "Random seed", 42), type(fb.parse_integer("7.0", "Random seed", 0)).__name__]))',
+    )).toEqual([0.25, 0.5, 42, 7, 42, 'int']);
+    expect(stops('fb.parse_number("a quarter", "Test fraction", 0.25)')).toBe('error: "Test fraction" must be a number (it is "a quarter").\n');
+    expect(stops('fb.parse_integer("4.5", "Number of trees", 200)')).toBe('error: "Number of trees" must be a whole number (it is "4.5").\n');
+  });
+
+  it.skipIf(!python)('list_columns quotes names and shortens long lists', () => {
+    expect(pyJson(
+      'print(json.dumps([fb.list_columns(["a", "b"]), fb.list_columns(["c%d" % i for i in range(5)], limit=3), fb.list_columns([])]))',
+    )).toEqual(['"a", "b"', '"c0", "c1", "c2" and 2 more', '']);
+  });
+
+  it.skipIf(!python)('read_table reads a CSV exactly and explains every way an input can be unusable', () => {
+    fs.writeFileSync(path.join(tmp, 'ok.csv'), 'x,target\n0.1234567890123456,1\n2,0\n');
+    fs.writeFileSync(path.join(tmp, 'empty.csv'), '');
+    fs.writeFileSync(path.join(tmp, 'header.csv'), 'x,target\n');
+    const at = (name: string): string => JSON.stringify(path.join(tmp, name));
+    expect(pyJson(
+      `table = fb.read_table(${at('ok.csv')}, "training table")`,
+      'print(json.dumps([list(table.columns), repr(table["x"][0]), len(table)]))',
+    )).toEqual([['x', 'target'], '0.1234567890123456', 2]);
+    const read = (file: string, what: string) => py('import fluxo_block as fb', `fb.read_table(${file}, "${what}")`);
+    expectError(read('""', 'training table'), "no training table is connected; connect a table to this step's input.");
+    expectError(read(at('missing.csv'), 'test table'), 'missing.csv" does not exist; run the step that produces it first.');
+    expectError(read(at('empty.csv'), 'test table'), 'empty.csv" is empty; check the step that produces it.');
+    expectError(read(at('header.csv'), 'input table'), 'header.csv" has no rows.');
+  });
+
+  it.skipIf(!python)('plain turns numpy scalars into Python values', () => {
+    expect(pyJson(
+      'import numpy as np',
+      'print(json.dumps([fb.plain(np.int64(3)), fb.plain(np.float64(0.5)), fb.plain("yes"), type(fb.plain(np.int64(3))).__name__]))',
+    )).toEqual([3, 0.5, 'yes', 'int']);
   });
 });

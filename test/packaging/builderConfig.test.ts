@@ -2,7 +2,7 @@
 // electron-builder's configuration, checked offline against the schema electron-builder itself
 // ships (app-builder-lib/scheme.json), plus what Fluxo relies on: the .fluxo association, the
 // three platforms, icons that exist at the right sizes, and a `main` the build really produces.
-import { existsSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Ajv } from 'ajv';
@@ -76,10 +76,12 @@ describe('electron-builder.yml', () => {
     for (const pattern of config.files) expect(pattern).not.toMatch(/^(electron|shared|renderer|src)\//);
     expect(config.extraResources).toEqual([expect.objectContaining({ from: 'resources', to: 'resources' })]);
     const filter = config.extraResources[0]?.filter ?? [];
-    for (const folder of ['blocks', 'examples', 'targets', 'schema']) {
-      expect(filter).toContain(`${folder}/**`);
-      expect(existsSync(path.join(repo, 'resources', folder)), `resources/${folder}`).toBe(true);
-    }
+    // Every folder the app reads at run time is packaged; icons are only used by the build itself.
+    const folders = readdirSync(path.join(repo, 'resources'), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && d.name !== 'icons')
+      .map((d) => d.name);
+    expect(folders).toEqual(expect.arrayContaining(['blocks', 'examples', 'targets', 'schema', 'runtime']));
+    for (const folder of folders) expect(filter, `resources/${folder} is not packaged`).toContain(`${folder}/**`);
     expect(config.publish).toBeNull();
   });
 

@@ -4,32 +4,13 @@
 Nothing is downloaded: both datasets are files installed with scikit-learn.
 """
 import argparse
-import os
-import sys
 
 import pandas as pd
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
+from fluxo_block import fail, write_atomically
+
 DATASETS = ("breast_cancer", "diabetes")
-
-
-def fail(message):
-    print("error: " + message, file=sys.stderr)
-    sys.exit(2)
-
-
-def write_atomically(path, write):
-    """Writes through a temporary file in the same folder so readers never see half a file."""
-    path = os.path.abspath(path)
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def breast_cancer():

@@ -6,7 +6,6 @@ Writes metrics (JSON), a ROC curve and a confusion matrix (PNG), and one predict
 import argparse
 import json
 import os
-import sys
 
 import joblib
 import matplotlib
@@ -26,52 +25,11 @@ from sklearn.metrics import (  # noqa: E402
     roc_curve,
 )
 
+from fluxo_block import fail, list_columns, plain, read_table, write_atomically, write_text  # noqa: E402
+
 MODEL_NAMES = {"logistic_regression": "Logistic regression", "random_forest": "Random forest"}
 DPI = 110
 FIGSIZE = (5, 4)
-
-
-def fail(message):
-    print("error: " + message, file=sys.stderr)
-    sys.exit(2)
-
-
-def write_atomically(path, write):
-    """Writes through a temporary file in the same folder so readers never see half a file."""
-    path = os.path.abspath(path)
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def list_columns(columns, limit=12):
-    names = ['"%s"' % c for c in columns]
-    if len(names) > limit:
-        return ", ".join(names[:limit]) + " and %d more" % (len(names) - limit)
-    return ", ".join(names)
-
-
-def read_table(path, what):
-    if not path:
-        fail("no %s is connected; connect a table to this step's input." % what)
-    if not os.path.isfile(path):
-        fail('the %s "%s" does not exist; run the step that produces it first.' % (what, path))
-    if os.path.getsize(path) == 0:
-        fail('the %s "%s" is empty; check the step that produces it.' % (what, path))
-    try:
-        table = pd.read_csv(path, float_precision="round_trip")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        fail('the %s "%s" is not a readable CSV table (%s); connect a CSV table.'
-             % (what, path, str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__))
-    if len(table) == 0:
-        fail('the %s "%s" has no rows.' % (what, path))
-    return table
 
 
 def load_model(path):
@@ -92,11 +50,6 @@ def load_model(path):
         print("Note: the model was trained with scikit-learn %s and is evaluated with %s"
               % (trained_with, sklearn.__version__))
     return saved
-
-
-def plain(value):
-    """numpy scalars to Python values, so they go into JSON and compare equal to CSV values."""
-    return value.item() if hasattr(value, "item") else value
 
 
 def r4(value):
@@ -248,13 +201,7 @@ def main():
     }
     matrix = confusion_matrix(truth, predicted, labels=classes)
 
-    text = json.dumps(metrics, indent=2) + "\n"
-
-    def write_metrics(tmp):
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-
-    write_atomically(args.metrics, write_metrics)
+    write_text(args.metrics, json.dumps(metrics, indent=2) + "\n")
     predictions = pd.DataFrame({"row": np.arange(len(truth)), "actual": truth, "predicted": predicted})
     for k, cls in enumerate(classes):
         predictions["probability_%s" % cls] = np.round(proba[:, k], 6)

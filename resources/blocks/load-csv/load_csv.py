@@ -2,31 +2,13 @@
 """Fluxo block "Load CSV": reads the user's table and writes it again as a plain comma-separated CSV."""
 import argparse
 import os
-import sys
 
 import pandas as pd
 
+from fluxo_block import fail, write_atomically
+
 SEPARATORS = {"comma": ",", "semicolon": ";", "tab": "\t"}
 SEPARATOR_WORDS = {",": "comma", ";": "semicolon", "\t": "tab"}
-
-
-def fail(message):
-    print("error: " + message, file=sys.stderr)
-    sys.exit(2)
-
-
-def write_atomically(path, write):
-    """Writes through a temporary file in the same folder so readers never see half a file."""
-    path = os.path.abspath(path)
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def read_head(path):

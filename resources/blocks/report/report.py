@@ -10,7 +10,8 @@ import datetime
 import html
 import json
 import os
-import sys
+
+from fluxo_block import fail, write_text
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -59,25 +60,6 @@ figcaption { color: #3d4957; font-size: 0.92rem; margin-top: 0.4rem; }
 .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: 0.5rem 0.8rem; }
 footer { margin-top: 2.5rem; color: #7a8594; font-size: 0.85rem; }
 """
-
-
-def fail(message):
-    print("error: " + message, file=sys.stderr)
-    sys.exit(2)
-
-
-def write_atomically(path, text):
-    path = os.path.abspath(path)
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def esc(value):
@@ -236,7 +218,7 @@ def main():
     confusion_uri = load_png(args.confusion_matrix, "confusion matrix")
     print("Read %d metric values%s%s" % (len(metrics), ", ROC curve" if roc_uri else "",
                                          ", confusion matrix" if confusion_uri else ""))
-    write_atomically(args.output, build_page(title, metrics, roc_uri, confusion_uri))
+    write_text(args.output, build_page(title, metrics, roc_uri, confusion_uri))
     print("Wrote " + args.output)
 
 

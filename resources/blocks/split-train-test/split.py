@@ -1,81 +1,11 @@
 #!/usr/bin/env python3
 """Fluxo block "Split train/test": divides a table into a training part and a held-out test part."""
 import argparse
-import os
-import sys
 
-import pandas as pd
+import pandas as pd  # noqa: F401  (read_table reads the input with pandas)
 from sklearn.model_selection import train_test_split
 
-
-def fail(message):
-    print("error: " + message, file=sys.stderr)
-    sys.exit(2)
-
-
-def write_atomically(path, write):
-    """Writes through a temporary file in the same folder so readers never see half a file."""
-    path = os.path.abspath(path)
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def parse_number(text, name, default):
-    if text.strip() == "":
-        return default
-    try:
-        return float(text)
-    except ValueError:
-        fail('"%s" must be a number (it is "%s").' % (name, text))
-
-
-def parse_integer(text, name, default):
-    value = parse_number(text, name, default)
-    if value != int(value):
-        fail('"%s" must be a whole number (it is "%s").' % (name, text))
-    return int(value)
-
-
-def parse_boolean(text, name, default):
-    word = text.strip().lower()
-    if word == "":
-        return default
-    if word in ("true", "yes", "1"):
-        return True
-    if word in ("false", "no", "0"):
-        return False
-    fail('"%s" must be true or false (it is "%s").' % (name, text))
-
-
-def list_columns(columns, limit=12):
-    names = ['"%s"' % c for c in columns]
-    if len(names) > limit:
-        return ", ".join(names[:limit]) + " and %d more" % (len(names) - limit)
-    return ", ".join(names)
-
-
-def read_table(path, what):
-    if not path:
-        fail("no %s is connected; connect a table to this step's input." % what)
-    if not os.path.isfile(path):
-        fail('the %s "%s" does not exist; run the step that produces it first.' % (what, path))
-    if os.path.getsize(path) == 0:
-        fail('the %s "%s" is empty; check the step that produces it.' % (what, path))
-    try:
-        table = pd.read_csv(path, float_precision="round_trip")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        fail('the %s "%s" is not a readable CSV table (%s); connect a CSV table.'
-             % (what, path, str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__))
-    if len(table) == 0:
-        fail('the %s "%s" has no rows.' % (what, path))
-    return table
+from fluxo_block import fail, list_columns, parse_boolean, parse_integer, parse_number, read_table, write_atomically
 
 
 def main():

@@ -2,7 +2,6 @@
 """Fluxo block "Train classifier": fits a logistic regression or a random forest and saves it with joblib."""
 import argparse
 import os
-import sys
 import warnings
 
 import joblib
@@ -14,66 +13,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from fluxo_block import fail, list_columns, parse_integer, parse_number, plain, read_table, write_atomically
+
 MODELS = {"logistic_regression": "logistic regression", "random_forest": "random forest"}
-
-
-def fail(message):
-    print("error: " + message, file=sys.stderr)
-    sys.exit(2)
-
-
-def write_atomically(path, write):
-    """Writes through a temporary file in the same folder so readers never see half a file."""
-    path = os.path.abspath(path)
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def parse_number(text, name, default):
-    if text.strip() == "":  # a hidden setting may arrive empty: use its default
-        return default
-    try:
-        return float(text)
-    except ValueError:
-        fail('"%s" must be a number (it is "%s").' % (name, text))
-
-
-def parse_integer(text, name, default):
-    value = parse_number(text, name, default)
-    if value != int(value):
-        fail('"%s" must be a whole number (it is "%s").' % (name, text))
-    return int(value)
-
-
-def list_columns(columns, limit=12):
-    names = ['"%s"' % c for c in columns]
-    if len(names) > limit:
-        return ", ".join(names[:limit]) + " and %d more" % (len(names) - limit)
-    return ", ".join(names)
-
-
-def read_table(path, what):
-    if not path:
-        fail("no %s is connected; connect a table to this step's input." % what)
-    if not os.path.isfile(path):
-        fail('the %s "%s" does not exist; run the step that produces it first.' % (what, path))
-    if os.path.getsize(path) == 0:
-        fail('the %s "%s" is empty; check the step that produces it.' % (what, path))
-    try:
-        table = pd.read_csv(path, float_precision="round_trip")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        fail('the %s "%s" is not a readable CSV table (%s); connect a CSV table.'
-             % (what, path, str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__))
-    if len(table) == 0:
-        fail('the %s "%s" has no rows.' % (what, path))
-    return table
 
 
 def target_values(table, target):
@@ -192,7 +134,7 @@ def main():
         "model": estimator,
         "features": features,
         "target": target,
-        "classes": [v.item() if hasattr(v, "item") else v for v in estimator.classes_],
+        "classes": [plain(v) for v in estimator.classes_],
         "kind": kind,
         "params": dict(params, seed=seed),
         "n_train": int(len(X)),

@@ -16,6 +16,10 @@ FLUXO_PYTHON="${FLUXO_PYTHON:-python3}"
 mkdir -p "${FLUXO_RUN}/steps/report"
 cd "${FLUXO_RUN}/steps/report"
 
+# Fluxo's helpers for Python blocks come first on the module path; the bundle stays as shipped.
+export PYTHONPATH="${FLUXO_BUNDLE}/lib/python${PYTHONPATH:+:${PYTHONPATH}}"
+export PYTHONDONTWRITEBYTECODE=1
+
 # The block's command.
 "${FLUXO_PYTHON}" \
   "${FLUXO_BUNDLE}/blocks/report/report.py" \
