@@ -7,6 +7,9 @@ import path from 'node:path';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const schemaOnly = process.argv.includes('--schema-only');
+// Tests build into a temporary folder with exactly the settings that ship (--outdir DIR).
+const outdirFlag = process.argv.indexOf('--outdir');
+const outdir = outdirFlag === -1 ? 'dist' : path.resolve(process.argv[outdirFlag + 1]);
 
 const common = {
   absWorkingDir: root,
@@ -21,13 +24,13 @@ const common = {
 };
 
 const entries = schemaOnly
-  ? [['scripts/write-schema.ts', 'dist/tools/write-schema.cjs']]
+  ? [['scripts/write-schema.ts', 'tools/write-schema.cjs']]
   : [
-      ['electron/main.ts', 'dist/electron/main.cjs'],
-      ['electron/preload.ts', 'dist/electron/preload.cjs'],
-      ['electron/web.ts', 'dist/electron/web.cjs'],
-      ['electron/cli.ts', 'dist/electron/cli.cjs'],
-      ['scripts/write-schema.ts', 'dist/tools/write-schema.cjs'],
+      ['electron/main.ts', 'electron/main.cjs'],
+      ['electron/preload.ts', 'electron/preload.cjs'],
+      ['electron/web.ts', 'electron/web.cjs'],
+      ['electron/cli.ts', 'electron/cli.cjs'],
+      ['scripts/write-schema.ts', 'tools/write-schema.cjs'],
     ];
 
-await Promise.all(entries.map(([entry, outfile]) => build({ ...common, entryPoints: [entry], outfile })));
+await Promise.all(entries.map(([entry, outfile]) => build({ ...common, entryPoints: [entry], outfile: path.join(outdir, outfile) })));

@@ -4,17 +4,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildNodeBundles } from '../fixtures/buildNode';
 
 const repo = path.resolve(__dirname, '../..');
 const example = path.join(repo, 'resources/examples/breast-cancer-classifier.fluxo');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'fluxo-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-beforeAll(() => {
-  // Test the real front door: the bundled CLI behind bin/fluxo.cjs, built from the current sources.
-  const build = spawnSync(process.execPath, [path.join(repo, 'scripts/build-node.mjs')], { cwd: repo, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
-}, 60_000);
+// Test the real front door: the bundled CLI behind bin/fluxo.cjs, built from the current sources.
+beforeAll(() => buildNodeBundles(path.join(repo, 'dist')), 60_000);
 
 function fluxo(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, [path.join(repo, 'bin/fluxo.cjs'), ...args], {

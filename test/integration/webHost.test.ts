@@ -9,7 +9,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FluxoEvent, FluxoEventListener, FluxoServices, WireMessage } from '../../shared/api';
@@ -19,6 +18,7 @@ import type { Backend } from '../../electron/backend';
 import { CONTRACT_METHODS } from '../../electron/ipcChannels';
 import type { WebHost } from '../../electron/web';
 import { startWebHost, UNAUTHORIZED_MESSAGE } from '../../electron/web';
+import { buildNodeBundles } from '../fixtures/buildNode';
 
 const repo = path.resolve(__dirname, '../..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'fluxo-web-'));
@@ -430,17 +430,7 @@ let built: Promise<unknown> | null = null;
 function buildWebCjs(): Promise<unknown> {
   mkdirSync(path.join(dist, 'renderer'), { recursive: true });
   writeFileSync(path.join(dist, 'renderer', 'index.html'), '<!doctype html><title>Fluxo</title>');
-  return (built ??= build({
-    absWorkingDir: repo,
-    entryPoints: ['electron/web.ts'],
-    outfile: webCjs,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'error',
-    external: ['electron', 'bufferutil', 'utf-8-validate'],
-  }));
+  return (built ??= buildNodeBundles(dist));
 }
 
 describe('dist/electron/web.cjs as a process', () => {

@@ -103,8 +103,9 @@ describe('electron-builder.yml', () => {
   it("starts the app at package.json's main, which scripts/build-node.mjs produces", () => {
     expect(pkg.main).toBe('dist/electron/main.cjs');
     const builder = readFileSync(path.join(repo, 'scripts/build-node.mjs'), 'utf8');
-    expect(builder).toContain("['electron/main.ts', 'dist/electron/main.cjs']");
-    expect(builder).toContain("['electron/preload.ts', 'dist/electron/preload.cjs']");
+    expect(builder).toContain("outdirFlag === -1 ? 'dist'");
+    expect(builder).toContain("['electron/main.ts', 'electron/main.cjs']");
+    expect(builder).toContain("['electron/preload.ts', 'electron/preload.cjs']");
     // main.ts loads the preload from beside itself and the renderer from dist/renderer.
     const main = readFileSync(path.join(repo, 'electron/main.ts'), 'utf8');
     expect(main).toContain("path.join(__dirname, 'preload.cjs')");

@@ -1,43 +1,25 @@
 // @vitest-environment node
 // The packaged app carries no node_modules (electron-builder.yml `files`), and Electron's
 // sandboxed preload may only require('electron'). So the bundles must need nothing else at run
-// time. They are built here from the current sources, the way scripts/build-node.mjs builds them.
+// time. They are built here from the current sources by scripts/build-node.mjs itself.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildNodeBundles } from '../fixtures/buildNode';
 
-const repo = path.resolve(__dirname, '../..');
 const out = mkdtempSync(path.join(os.tmpdir(), 'fluxo-bundles-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const entries = { main: 'electron/main.ts', preload: 'electron/preload.ts', web: 'electron/web.ts' } as const;
 const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 // ws probes for these optional native speed-ups inside try/catch.
 const optional = new Set(['bufferutil', 'utf-8-validate']);
 
-beforeAll(async () => {
-  await Promise.all(
-    Object.entries(entries).map(([name, entry]) =>
-      build({
-        absWorkingDir: repo,
-        entryPoints: [entry],
-        outfile: path.join(out, `${name}.cjs`),
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'cjs',
-        logLevel: 'error',
-        external: ['electron', 'bufferutil', 'utf-8-validate'],
-      }),
-    ),
-  );
-}, 60_000);
+beforeAll(() => buildNodeBundles(out), 60_000);
 
-function requires(name: keyof typeof entries): { code: string; modules: string[] } {
-  const code = readFileSync(path.join(out, `${name}.cjs`), 'utf8');
+function requires(name: 'main' | 'preload' | 'web'): { code: string; modules: string[] } {
+  const code = readFileSync(path.join(out, 'electron', `${name}.cjs`), 'utf8');
   const modules = [...new Set([...code.matchAll(/\brequire\(["']([^"']+)["']\)/g)].map((m) => m[1] as string))].sort();
   return { code, modules };
 }
