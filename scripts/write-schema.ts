@@ -1,10 +1,18 @@
-// Regenerates resources/schema/pipeline-v1.schema.json from the zod schema (npm run build:schema).
-// A unit test fails when the committed file is out of date.
+// Regenerates the JSON Schemas in resources/schema/ from the zod schemas (npm run build:schema):
+// the current .fluxo document version and target profiles. pipeline-v1.schema.json is frozen: it
+// describes files written by Fluxo versions that wrote document version 1.
+// A unit test fails when a committed file is out of date.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { documentJsonSchema } from '../shared/document';
+import { DOCUMENT_VERSION, documentJsonSchema } from '../shared/document';
+import { targetProfileJsonSchema } from '../shared/targets';
 
-const out = path.join(process.cwd(), 'resources', 'schema', 'pipeline-v1.schema.json');
-mkdirSync(path.dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify(documentJsonSchema(), null, 2)}\n`);
-process.stdout.write(`wrote ${path.relative(process.cwd(), out)}\n`);
+const dir = path.join(process.cwd(), 'resources', 'schema');
+mkdirSync(dir, { recursive: true });
+for (const [name, schema] of [
+  [`pipeline-v${DOCUMENT_VERSION}.schema.json`, documentJsonSchema()],
+  ['target-profile.schema.json', targetProfileJsonSchema()],
+] as const) {
+  writeFileSync(path.join(dir, name), `${JSON.stringify(schema, null, 2)}\n`);
+  process.stdout.write(`wrote resources/schema/${name}\n`);
+}

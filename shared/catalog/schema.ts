@@ -14,12 +14,22 @@ export const zFormat = z.string().regex(/^[a-z][a-z0-9]*(\.[a-z0-9-]+)*$/, 'must
 export const zCategory = z.enum(['data', 'preprocess', 'train', 'evaluate', 'report']);
 export type Category = z.infer<typeof zCategory>;
 
+/** The field a block belongs to, for the palette and search; "generic" blocks serve every field. */
+export const zDomain = z.enum(['tabular', 'imaging', 'genomics', 'language', 'generic']);
+export type Domain = z.infer<typeof zDomain>;
+
 export const zInputPort = z.object({
   id: zIdent,
   title: z.string().min(1),
   format: zFormat,
   description: z.string().default(''),
   required: z.boolean().default(true),
+  /**
+   * Accepts every output of a sweep at once (fan-in): the command gets one path per sweep point,
+   * in sweep order, each as its own argument. A single input fed by a sweep instead makes this step
+   * run once per sweep point.
+   */
+  multiple: z.boolean().default(false),
 });
 export type InputPort = z.infer<typeof zInputPort>;
 
@@ -115,6 +125,37 @@ export const zPythonModule = z.object({
 });
 export type PythonModule = z.infer<typeof zPythonModule>;
 
+/**
+ * One way to provide a block's software. A block lists them in order of preference and the
+ * compiler takes the first the target profile supports (see shared/compiler/environment.ts).
+ */
+export const zEnvironment = z.discriminatedUnion('kind', [
+  z.object({
+    /** Tools already on PATH (Debian packages on "This computer", a site's default software). */
+    kind: z.literal('system'),
+    /** Commands that must exist, e.g. ["fastp"]; checked before a local run. */
+    tools: z.array(z.string().regex(/^[A-Za-z0-9_.+-]+$/)).default([]),
+  }),
+  z.object({
+    /** Environment modules. Names are logical ("pytorch"); each profile maps them to its modules. */
+    kind: z.literal('modules'),
+    packages: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/)).min(1),
+  }),
+  z.object({
+    /** An Apptainer/Singularity image: "docker://..." (pulled on first use) or a ".sif" path on the cluster. */
+    kind: z.literal('container'),
+    image: z.string().regex(/^(docker:\/\/[A-Za-z0-9][A-Za-z0-9._/:@-]*|\/[A-Za-z0-9._/-]+\.sif)$/, 'must be docker://IMAGE:TAG or an absolute .sif path'),
+    /** For GPU steps: the GPU maker the image is built for (CUDA "nvidia", ROCm "amd"); absent = any. */
+    vendor: z.enum(['nvidia', 'amd']).optional(),
+  }),
+  z.object({
+    /** A named conda environment that exists on the target. */
+    kind: z.literal('conda'),
+    environment: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+  }),
+]);
+export type Environment = z.infer<typeof zEnvironment>;
+
 export const zSoftware = z.object({
   python: z
     .object({
@@ -123,6 +164,13 @@ export const zSoftware = z.object({
       modules: z.array(zPythonModule).default([]),
     })
     .optional(),
+  /** In order of preference; empty means `system` (what the walking skeleton assumed). */
+  environments: z.array(zEnvironment).default([]),
+  /**
+   * How the command starts when the step has GPUs: "torchrun" and "accelerate" replace the leading
+   * {{python}} with a launcher that starts one process per GPU (under `srun` on Slurm).
+   */
+  launcher: z.enum(['plain', 'torchrun', 'accelerate']).default('plain'),
 });
 export type Software = z.infer<typeof zSoftware>;
 
@@ -139,6 +187,7 @@ export const zBlockDefinition = z.object({
   version: z.number().int().positive(),
   title: z.string().min(1).max(60),
   category: zCategory,
+  domain: zDomain.default('generic'),
   description: z.string().min(1).max(200),
   /** Markdown: what it does, inputs, outputs, a typical use. */
   help: z.string().default(''),
@@ -146,9 +195,18 @@ export const zBlockDefinition = z.object({
   outputs: z.array(zOutputPort).default([]),
   params: z.array(zParamDef).default([]),
   resources: zResources.default({ cpus: 1, memoryMb: 2048, timeMinutes: 30, gpus: 0 }),
-  software: zSoftware.default({}),
+  /** What the block cannot do without: a cluster (LLM blocks), at least N GPUs. Refused before running. */
+  requires: z
+    .object({
+      cluster: z.boolean().default(false),
+      gpus: z.number().int().min(0).max(16).default(0),
+      /** Why, in words, for the refusal message ("fine-tuning a language model needs a data-centre GPU"). */
+      reason: z.string().default(''),
+    })
+    .default({ cluster: false, gpus: 0, reason: '' }),
+  software: zSoftware.default({ environments: [], launcher: 'plain' }),
   /** Files shipped beside the definition that the command needs, copied into every bundle. */
-  files: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)).min(1),
+  files: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)).default([]),
   command: zCommand,
 });
 export type BlockDefinition = z.infer<typeof zBlockDefinition>;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createEmptyDocument, documentJsonSchema, migrate, parseDocument, serializeDocument } from './index';
+import { createEmptyDocument, DOCUMENT_VERSION, documentJsonSchema, migrate, parseDocument, serializeDocument } from './index';
 
 const root = path.resolve(__dirname, '../..');
 const frozenV1 = readFileSync(path.join(root, 'test/fixtures/documents/v1-frozen.fluxo'), 'utf8');
@@ -17,10 +17,10 @@ describe('pipeline document', () => {
     expect(parsed.document.notes[0]?.text).toContain('30 %');
   });
 
-  it('saves the frozen file back byte for byte, so files diff cleanly in git', () => {
+  it('saves the frozen file back byte for byte apart from the new version number, so files diff cleanly in git', () => {
     const parsed = parseDocument(frozenV1);
     if (!parsed.ok) throw new Error(parsed.message);
-    expect(serializeDocument(parsed.document)).toBe(frozenV1);
+    expect(serializeDocument(parsed.document)).toBe(frozenV1.replace('"version": 1,', `"version": ${DOCUMENT_VERSION},`));
   });
 
   it('writes keys in a stable order whatever order they were set in', () => {
@@ -78,18 +78,18 @@ describe('pipeline document', () => {
   });
 
   it('keeps the committed JSON Schema in step with the zod schema', () => {
-    const committed = JSON.parse(readFileSync(path.join(root, 'resources/schema/pipeline-v1.schema.json'), 'utf8'));
+    const committed = JSON.parse(readFileSync(path.join(root, `resources/schema/pipeline-v${DOCUMENT_VERSION}.schema.json`), 'utf8'));
     expect(committed).toEqual(JSON.parse(JSON.stringify(documentJsonSchema())));
   });
 });
 
 describe('JSON Schema for other tools', () => {
-  it('accepts the frozen v1 file and rejects a broken one with a standard validator', async () => {
+  it('accepts the frozen v1 file with the frozen v1 schema and rejects a broken one', async () => {
     const { default: Ajv2020 } = await import('ajv/dist/2020');
     const { default: addFormats } = await import('ajv-formats');
     const ajv = new Ajv2020({ strict: false });
     addFormats(ajv);
-    const validate = ajv.compile(documentJsonSchema());
+    const validate = ajv.compile(JSON.parse(readFileSync(path.join(root, 'resources/schema/pipeline-v1.schema.json'), 'utf8')));
     expect(validate(JSON.parse(frozenV1))).toBe(true);
     const noName = JSON.parse(frozenV1);
     delete noName.metadata.name;
@@ -97,5 +97,26 @@ describe('JSON Schema for other tools', () => {
     const badDate = JSON.parse(frozenV1);
     badDate.metadata.created = 'last Tuesday';
     expect(validate(badDate)).toBe(false);
+  });
+
+  it('accepts a migrated document with resources and a sweep under the current schema', async () => {
+    const { default: Ajv2020 } = await import('ajv/dist/2020');
+    const { default: addFormats } = await import('ajv-formats');
+    const ajv = new Ajv2020({ strict: false });
+    addFormats(ajv);
+    const validate = ajv.compile(documentJsonSchema());
+    const parsed = parseDocument(frozenV1);
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(parsed.migratedFrom).toBe(1);
+    const doc = parsed.document;
+    doc.steps[0]!.resources = { memoryMb: 8192, partition: 'gpu' };
+    doc.steps[0]!.sweep = { values: { seed: [1, 2, 3] }, maxParallel: 2 };
+    const text = serializeDocument(doc);
+    expect(validate(JSON.parse(text))).toBe(true);
+    const again = parseDocument(text);
+    expect(again.ok && again.document.steps[0]).toMatchObject({ resources: { memoryMb: 8192, partition: 'gpu' }, sweep: { values: { seed: [1, 2, 3] }, maxParallel: 2 } });
+    const badSweep = JSON.parse(text);
+    badSweep.steps[0].sweep.values.seed = [];
+    expect(validate(badSweep)).toBe(false);
   });
 });

@@ -7,8 +7,11 @@ import { DOCUMENT_FORMAT, DOCUMENT_VERSION } from './schema';
  */
 export type Migration = (raw: Record<string, unknown>) => Record<string, unknown>;
 
-/** Keyed by the version a migration starts from. Empty while version 1 is the only one. */
-export const migrations: Readonly<Record<number, Migration>> = {};
+/** Keyed by the version a migration starts from. */
+export const migrations: Readonly<Record<number, Migration>> = {
+  // Version 2 added optional per-step `resources` and `sweep`; a version 1 file is already valid.
+  1: (raw) => raw,
+};
 
 export type MigrationOutcome =
   | { ok: true; raw: Record<string, unknown>; from: number }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The version written by this build of Fluxo. Older files are migrated on open (see migrate.ts). */
-export const DOCUMENT_VERSION = 1;
+export const DOCUMENT_VERSION = 2;
 export const DOCUMENT_FORMAT = 'fluxo-pipeline';
 export const DOCUMENT_EXTENSION = '.fluxo';
 
@@ -20,6 +20,29 @@ export const zPosition = z.object({ x: z.number().finite(), y: z.number().finite
 export const zParamValue = z.union([z.string(), z.number().finite(), z.boolean()]);
 export type ParamValue = z.infer<typeof zParamValue>;
 
+/**
+ * Per-step overrides of the block's resource defaults (version 2). Absent fields keep the block's value.
+ * The partition is a Slurm name checked against the chosen target profile at compile time.
+ */
+export const zStepResources = z.object({
+  cpus: z.number().int().min(1).max(1024).optional(),
+  memoryMb: z.number().int().min(64).max(16 * 1024 * 1024).optional(),
+  timeMinutes: z.number().int().min(1).max(60 * 24 * 366).optional(),
+  gpus: z.number().int().min(0).max(64).optional(),
+  partition: z.string().max(100).optional(),
+});
+export type StepResources = z.infer<typeof zStepResources>;
+
+/**
+ * A parameter sweep (version 2): every combination of the listed values is one task of a job
+ * array (a grid). `maxParallel` limits how many tasks run at once (Slurm's `%K`).
+ */
+export const zSweep = z.object({
+  values: z.record(z.string(), z.array(zParamValue).min(1).max(1000)),
+  maxParallel: z.number().int().min(1).max(10000).optional(),
+});
+export type Sweep = z.infer<typeof zSweep>;
+
 export const zStep = z.object({
   id: zStepId,
   /** Block id in the catalog, e.g. "split-train-test". */
@@ -28,6 +51,8 @@ export const zStep = z.object({
   version: z.number().int().positive(),
   label: z.string().max(200).default(''),
   params: z.record(z.string(), zParamValue).default({}),
+  resources: zStepResources.optional(),
+  sweep: zSweep.optional(),
   position: zPosition,
 });
 export type Step = z.infer<typeof zStep>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { PipelineDocument } from './schema';
+import type { PipelineDocument, StepResources } from './schema';
 import { migrate } from './migrate';
-import { zPipelineDocument } from './schema';
+import { DOCUMENT_FORMAT, DOCUMENT_VERSION, zPipelineDocument } from './schema';
 
 export interface DocumentProblem {
   /** JSON path of the offending value, e.g. "steps[2].position.x". Empty for the whole file. */
@@ -53,6 +53,16 @@ export function parseDocument(text: string): ParseOutcome {
   return { ok: true, document: parsed.data, migratedFrom: from !== null && from !== parsed.data.version ? from : null };
 }
 
+function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function orderedResources(r: StepResources): StepResources {
+  const out: StepResources = {};
+  for (const key of ['cpus', 'memoryMb', 'timeMinutes', 'gpus', 'partition'] as const) if (r[key] !== undefined) (out as Record<string, unknown>)[key] = r[key];
+  return out;
+}
+
 /**
  * Writes a document so that it diffs cleanly in git: keys in schema order (params sorted by name),
  * two-space indentation, one value per line, and a trailing newline.
@@ -74,7 +84,11 @@ export function serializeDocument(document: PipelineDocument): string {
       type: s.type,
       version: s.version,
       label: s.label,
-      params: Object.fromEntries(Object.entries(s.params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      params: sortedRecord(s.params),
+      ...(s.resources ? { resources: orderedResources(s.resources) } : {}),
+      ...(s.sweep
+        ? { sweep: { values: sortedRecord(s.sweep.values), ...(s.sweep.maxParallel !== undefined ? { maxParallel: s.sweep.maxParallel } : {}) } }
+        : {}),
       position: { x: s.position.x, y: s.position.y },
     })),
     connections: doc.connections.map((c) => ({
@@ -90,7 +104,7 @@ export function serializeDocument(document: PipelineDocument): string {
 export function documentJsonSchema(): Record<string, unknown> {
   return {
     ...z.toJSONSchema(zPipelineDocument, { io: 'input' }),
-    $id: 'https://fluxo.app/schema/pipeline-v1.json',
+    $id: `https://fluxo.app/schema/pipeline-v${DOCUMENT_VERSION}.json`,
     title: 'Fluxo pipeline (.fluxo)',
   };
 }
@@ -98,8 +112,8 @@ export function documentJsonSchema(): Record<string, unknown> {
 export function createEmptyDocument(name: string, now: Date): PipelineDocument {
   const stamp = now.toISOString();
   return {
-    format: 'fluxo-pipeline',
-    version: 1,
+    format: DOCUMENT_FORMAT,
+    version: DOCUMENT_VERSION,
     metadata: { name, description: '', author: '', created: stamp, updated: stamp },
     steps: [],
     connections: [],

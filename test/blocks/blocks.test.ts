@@ -14,210 +14,70 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BlockDefinition, BlockSource, Catalog } from '../../shared/catalog';
-import { buildCatalog, defaultParams, findBlock, parseTemplateArg } from '../../shared/catalog';
 import type { ParamValue, PipelineDocument } from '../../shared/document';
 import { parseDocument, serializeDocument } from '../../shared/document';
 import { validatePipeline } from '../../shared/validate';
+import type { StepRun } from './harness';
+import {
+  BLOCKS_DIR,
+  EXAMPLES_DIR,
+  EXAMPLE_FILE,
+  RUNTIME_FILE,
+  THIRD_PARTY,
+  STDLIB,
+  RUNTIME_MODULES,
+  PNG_SIGNATURE,
+  blockOf,
+  pythonImports,
+  templateFlags,
+  expandCommand,
+  pythonEnv,
+  runBlock,
+  findPython,
+  catalog,
+  readCsv,
+  column,
+  share,
+  expectError,
+} from './harness';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BLOCKS_DIR = path.join(ROOT, 'resources', 'blocks');
-const EXAMPLES_DIR = path.join(ROOT, 'resources', 'examples');
-const EXAMPLE_FILE = path.join(EXAMPLES_DIR, 'breast-cancer-classifier.fluxo');
-/** Fluxo's Python helpers, shipped in every bundle at lib/python and importable as `fluxo_block`. */
-const RUNTIME_DIR = path.join(ROOT, 'resources', 'runtime', 'python');
-const RUNTIME_FILE = path.join(RUNTIME_DIR, 'fluxo_block.py');
-const DEFINITION = 'block.yaml';
-
-const EXPECTED_IDS = ['clinical-dataset', 'evaluate-classifier', 'load-csv', 'report', 'split-train-test', 'train-classifier'];
-/** Third-party modules a block script may import; everything else it imports must be standard library. */
-const THIRD_PARTY = new Set(['joblib', 'matplotlib', 'numpy', 'pandas', 'sklearn']);
-const STDLIB = new Set(['argparse', 'base64', 'datetime', 'html', 'json', 'math', 'os', 're', 'sys', 'tempfile', 'warnings']);
-/** Modules every bundle ships itself (lib/python); a block imports them without declaring them. */
-const RUNTIME_MODULES = new Set(['fluxo_block']);
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-function loadSources(): BlockSource[] {
-  return fs
-    .readdirSync(BLOCKS_DIR, { withFileTypes: true })
-    .filter((d) => d.isDirectory())
-    .map((d) => {
-      const folder = path.join(BLOCKS_DIR, d.name);
-      return {
-        folder: d.name,
-        file: DEFINITION,
-        text: fs.readFileSync(path.join(folder, DEFINITION), 'utf8'),
-        siblings: fs.readdirSync(folder).filter((name) => name !== DEFINITION),
-      };
-    });
-}
-
-function blockOf(catalog: Catalog, id: string): BlockDefinition {
-  const block = findBlock(catalog, id);
-  if (!block) throw new Error(`block ${id} is missing from the catalog`);
-  return block;
-}
-
-/**
- * Top-level module names a Python script imports: anywhere in the file, or with `moduleLevelOnly`
- * only the unindented imports that run when the module is loaded.
- */
-function pythonImports(source: string, moduleLevelOnly = false): Set<string> {
-  const found = new Set<string>();
-  const pattern = moduleLevelOnly
-    ? /^(?:import\s+([A-Za-z_][\w.]*)|from\s+([A-Za-z_][\w.]*)\s+import\b)/gm
-    : /^\s*(?:import\s+([A-Za-z_][\w.]*)|from\s+([A-Za-z_][\w.]*)\s+import\b)/gm;
-  for (const m of source.matchAll(pattern)) {
-    const name = (m[1] ?? m[2] ?? '').split('.')[0];
-    if (name && name !== '__future__') found.add(name);
-  }
-  return found;
-}
-
-/** Flags (`--name`) in an argv template, from both `--name` and `--name={{...}}` elements. */
-function templateFlags(command: readonly string[]): string[] {
-  return command.filter((arg) => arg.startsWith('--')).map((arg) => arg.split('=')[0] ?? arg);
-}
-
-function paramText(value: ParamValue): string {
-  return typeof value === 'boolean' ? (value ? 'true' : 'false') : String(value);
-}
-
-interface Expansion {
-  python: string;
-  stepDir: string;
-  params?: Record<string, ParamValue>;
-  /** Connected inputs: port id → absolute file path. Unconnected ones expand to "". */
-  inputs?: Record<string, string>;
-}
-
-/** Expands a block's argv template the way the compiler does: every value is one argv element. */
-function expandCommand(block: BlockDefinition, e: Expansion): { argv: string[]; outputs: Record<string, string> } {
-  const params = { ...defaultParams(block), ...(e.params ?? {}) };
-  const outputs = Object.fromEntries(block.outputs.map((o) => [o.id, path.join(e.stepDir, o.path)]));
-  const argv = block.command.map((arg) => {
-    const parsed = parseTemplateArg(arg);
-    if (!parsed.ok) throw new Error(parsed.message);
-    return parsed.parts
-      .map((part) => {
-        switch (part.kind) {
-          case 'text':
-            return part.text;
-          case 'python':
-            return e.python;
-          case 'block':
-            return path.join(BLOCKS_DIR, block.id);
-          case 'outdir':
-            return e.stepDir;
-          case 'param': {
-            const value = params[part.id];
-            return value === undefined ? '' : paramText(value);
-          }
-          case 'input':
-            return e.inputs?.[part.id] ?? '';
-          case 'output':
-            return outputs[part.id] ?? '';
-        }
-      })
-      .join('');
-  });
-  return { argv, outputs };
-}
-
-interface StepRun {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  outputs: Record<string, string>;
-}
-
-/**
- * The environment of a Python step: Fluxo's helpers first on PYTHONPATH, as a bundle's step script
- * sets it. No bytecode, so the tests leave no __pycache__ in resources/runtime/python.
- */
-function pythonEnv(): NodeJS.ProcessEnv {
-  const inherited = process.env.PYTHONPATH;
-  return {
-    ...process.env,
-    PYTHONPATH: inherited ? `${RUNTIME_DIR}${path.delimiter}${inherited}` : RUNTIME_DIR,
-    PYTHONDONTWRITEBYTECODE: '1',
-  };
-}
-
-function runBlock(block: BlockDefinition, e: Expansion): StepRun {
-  fs.mkdirSync(e.stepDir, { recursive: true });
-  const { argv, outputs } = expandCommand(block, e);
-  const [program, ...args] = argv;
-  if (!program) throw new Error(`${block.id} has an empty command`);
-  const result = spawnSync(program, args, { cwd: e.stepDir, encoding: 'utf8', timeout: 60_000, env: pythonEnv() });
-  if (result.error) throw result.error;
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, outputs };
-}
-
-function findPython(): { python: string | null; reason: string } {
-  const candidates = process.env.FLUXO_PYTHON ? [process.env.FLUXO_PYTHON] : ['/usr/bin/python3', 'python3'];
-  for (const candidate of candidates) {
-    const probe = spawnSync(candidate, ['-c', 'import sklearn, pandas, numpy, matplotlib, joblib'], { encoding: 'utf8', timeout: 30_000 });
-    if (probe.status === 0) return { python: candidate, reason: '' };
-  }
-  return {
-    python: null,
-    reason: `no Python with scikit-learn, pandas, numpy, matplotlib and joblib among ${candidates.join(', ')} (set FLUXO_PYTHON)`,
-  };
-}
-
-/** Minimal CSV reader for the tables the blocks write (no quoted fields in these datasets). */
-function readCsv(file: string): { header: string[]; rows: string[][] } {
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
-  const [head, ...rest] = lines;
-  return { header: (head ?? '').split(','), rows: rest.map((l) => l.split(',')) };
-}
-
-function column(table: { header: string[]; rows: string[][] }, name: string): string[] {
-  const i = table.header.indexOf(name);
-  if (i < 0) throw new Error(`no column ${name}`);
-  return table.rows.map((r) => r[i] ?? '');
-}
-
-function share(values: string[], of: string): number {
-  return values.filter((v) => v === of).length / values.length;
-}
-
-function expectError(run: Pick<StepRun, 'status' | 'stderr'>, mentions: string): void {
-  expect(run.status).toBe(2);
-  const lines = run.stderr.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^error: /);
-  expect(lines[0]).toContain(mentions);
-  expect(run.stderr).not.toContain('Traceback');
-}
-
-const sources = loadSources();
-const catalog = buildCatalog(sources);
 
 describe('block definitions', () => {
-  it('load into the catalog with zero problems', () => {
+  it('load into the catalog with zero problems, every block folder included', () => {
     expect(catalog.problems).toEqual([]);
-    expect(catalog.blocks.map((b) => b.id).sort()).toEqual(EXPECTED_IDS);
-    for (const b of catalog.blocks) expect(b.version).toBe(1);
+    const folders = fs.readdirSync(BLOCKS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    expect(catalog.blocks.map((b) => b.id).sort()).toEqual(folders);
   });
 
-  it('have help for the block and every param, and modest resources', () => {
+  it('each have a test of their own that runs them', () => {
+    // A block is tested when some test file under test/blocks runs it by id (runBlock(blockOf(catalog, 'id'), ...)).
+    const testSources = fs
+      .readdirSync(path.join(BLOCKS_DIR, '..', '..', 'test', 'blocks'))
+      .filter((n) => n.endsWith('.test.ts'))
+      .map((n) => fs.readFileSync(path.join(BLOCKS_DIR, '..', '..', 'test', 'blocks', n), 'utf8'))
+      .join('\n');
+    const untested = catalog.blocks.filter((b) => !testSources.includes(`'${b.id}'`)).map((b) => b.id);
+    expect(untested).toEqual([]);
+  });
+
+  it('have help for the block and every param, and resources a laptop can give unless they need a cluster', () => {
     for (const b of catalog.blocks) {
       expect(b.help.length, b.id).toBeGreaterThan(100);
       for (const p of b.params) expect(p.help.length, `${b.id}.${p.id}`).toBeGreaterThan(20);
-      expect(b.resources.gpus).toBe(0);
-      expect(b.resources.cpus).toBeLessThanOrEqual(4);
-      expect(b.resources.memoryMb).toBeLessThanOrEqual(8192);
+      if (b.requires.cluster) {
+        expect(b.requires.reason.length, `${b.id} says why it needs a cluster`).toBeGreaterThan(20);
+        continue;
+      }
+      expect(b.resources.gpus, b.id).toBe(0);
+      expect(b.resources.cpus, b.id).toBeLessThanOrEqual(4);
+      expect(b.resources.memoryMb, b.id).toBeLessThanOrEqual(8192);
     }
   });
 
   it('pass every param, input and output to a script that accepts the flag', () => {
-    for (const b of catalog.blocks) {
-      const [python, script] = b.command;
-      expect(python).toBe('{{python}}');
+    for (const b of catalog.blocks.filter((block) => block.command[0] === '{{python}}')) {
+      const [, script] = b.command;
       const scriptName = script?.replace('{{block}}/', '') ?? '';
       expect(b.files).toContain(scriptName);
       const joined = b.command.join(' ');
@@ -230,7 +90,7 @@ describe('block definitions', () => {
   });
 
   it('declare exactly the Python modules their scripts import', () => {
-    for (const b of catalog.blocks) {
+    for (const b of catalog.blocks.filter((block) => block.command[0] === '{{python}}')) {
       const imported = new Set<string>();
       for (const f of b.files.filter((name) => name.endsWith('.py'))) {
         for (const m of pythonImports(fs.readFileSync(path.join(BLOCKS_DIR, b.id, f), 'utf8'))) imported.add(m);
@@ -245,7 +105,7 @@ describe('block definitions', () => {
   it('import the shared helpers from fluxo_block instead of keeping copies', () => {
     const helpers = [...fs.readFileSync(RUNTIME_FILE, 'utf8').matchAll(/^def ([a-z]\w*)\(/gm)].map((m) => m[1] ?? '');
     expect(helpers).toEqual(expect.arrayContaining(['fail', 'write_atomically', 'read_table', 'parse_number']));
-    for (const b of catalog.blocks) {
+    for (const b of catalog.blocks.filter((block) => block.command[0] === '{{python}}')) {
       for (const f of b.files.filter((name) => name.endsWith('.py'))) {
         const source = fs.readFileSync(path.join(BLOCKS_DIR, b.id, f), 'utf8');
         expect(pythonImports(source), `${b.id}/${f}`).toContain('fluxo_block');
