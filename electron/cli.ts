@@ -3,12 +3,17 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FluxoError, FluxoEvent, Result, RunRecord } from '../shared/api';
 import type { Catalog } from '../shared/catalog';
+import type { Bundle, BundleManifest, CompileOptions } from '../shared/compiler';
 import { compile } from '../shared/compiler';
+import { serializeDocument } from '../shared/document';
 import type { Problem } from '../shared/validate';
 import { validatePipeline } from '../shared/validate';
-import { LOCAL_TARGET_ID } from '../shared/targets';
+import type { ListedTarget, ProfileProblem } from '../shared/targets';
+import { describeTarget, formatProfileProblem, LOCAL_TARGET_ID } from '../shared/targets';
 import { createBackend, defaultHomeDir, defaultResourcesDir, FLUXO_VERSION, readDocumentFile } from './backend';
 import { writeBundle } from './backend/bundleWriter';
+import { describeIoError } from './backend/fsutil';
+import { userTargetsDir } from './backend/paths';
 import { loadCatalog, loadTargets } from './backend/resources';
 import { ErrorCode, FluxoFailure } from '../shared/api';
 
@@ -19,13 +24,25 @@ const USAGE = `Fluxo ${FLUXO_VERSION}: visual health-AI pipelines, from the comm
 
 Usage:
   fluxo validate FILE [--json]                   check a .fluxo pipeline
-  fluxo compile FILE --target ID --out DIR       write the scripts a pipeline compiles to
+  fluxo compile FILE --target ID --out DIR [--account A] [--qos Q] [--reservation R] [--json]
+                                                 write the scripts a pipeline compiles to into
+                                                 DIR/bundle (outputs of a run land in DIR)
+  fluxo export FILE --target ID --out DIR [--account A] [--qos Q] [--reservation R] [--json]
+                                                 write a standalone bundle into DIR: copy it to the
+                                                 cluster and run "bash submit.sh" (or "bash run.sh"
+                                                 for this computer); DIR/README.txt says how
   fluxo run FILE [--target ID] [--out DIR] [--json]
                                                  run a pipeline (default target: local)
   fluxo blocks [--json]                          list the blocks
-  fluxo targets [--json]                         list where pipelines can run
+  fluxo targets [--json]                         list where pipelines can run, with what each
+                                                 profile knows and what it does not
 
-Exit codes: 0 completed, 1 the pipeline failed, 2 the input was invalid, 130 cancelled.
+DIR must be new or empty: nothing is ever overwritten. --account, --qos and --reservation
+are the Slurm -A, --qos and --reservation of every job. Your own target profiles go in
+$FLUXO_HOME/targets/*.yaml (default ~/Fluxo/targets); one with a shipped profile's id replaces it.
+
+Exit codes: 0 completed, 1 the pipeline failed (or a file could not be written), 2 the input
+was invalid, 130 cancelled.
 Progress goes to stderr; --json prints one summary object on stdout.`;
 
 interface Io {
@@ -39,10 +56,14 @@ const stdio: Io = {
 };
 
 class UsageError extends Error {}
+/** Input that is wrong in itself (a folder in use, an unknown target): the message, without the usage text. */
+class InputError extends Error {}
 
+/** One line per problem: severity, code, step and field, what is wrong, and the fix. */
 function formatProblem(p: Problem): string {
   const where = [p.stepId ? `step ${p.stepId}` : null, p.field ? `field ${p.field}` : null].filter(Boolean).join(', ');
-  return `${p.severity === 'error' ? 'error' : 'warning'} ${p.code}${where ? ` (${where})` : ''}: ${p.message}\n    fix: ${p.fix}`;
+  const oneLine = (t: string) => t.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  return `${p.severity === 'error' ? 'error' : 'warning'} ${p.code}${where ? ` (${where})` : ''}: ${oneLine(p.message)} Fix: ${oneLine(p.fix)}`;
 }
 
 function formatError(e: FluxoError): string {
@@ -71,37 +92,134 @@ async function cmdValidate(args: string[], io: Io): Promise<number> {
   return errors.length === 0 ? Exit.Completed : Exit.InvalidInput;
 }
 
-async function findTarget(id: string) {
-  const { targets } = await loadTargets(path.join(defaultResourcesDir(), 'targets'));
-  const target = targets.find((t) => t.id === id);
-  if (!target) throw new UsageError(`there is no target "${id}"; known targets: ${targets.map((t) => t.id).join(', ')}`);
-  return target;
+/** The shipped profiles and the user's own (<FLUXO_HOME>/targets), a user profile replacing a shipped one. */
+async function listTargets() {
+  return loadTargets(path.join(defaultResourcesDir(), 'targets'), userTargetsDir());
 }
 
-async function cmdCompile(args: string[], io: Io): Promise<number> {
+function printProfileProblems(problems: ProfileProblem[], io: Io): void {
+  for (const p of problems) io.err(`warning: target profile ${formatProfileProblem(p)}\n`);
+}
+
+async function findTarget(id: string, io: Io) {
+  const { listed, problems } = await listTargets();
+  // A broken profile file may be the reason the target is missing or is the shipped one.
+  printProfileProblems(problems, io);
+  const found = listed.find((t) => t.profile.id === id);
+  if (!found) throw new InputError(`there is no target "${id}"; known targets: ${listed.map((t) => t.profile.id).join(', ')} (see "fluxo targets")`);
+  return found;
+}
+
+/** Whether `dir` can receive a bundle: absent, or an empty folder. Never overwrite a user's files. */
+async function checkOutDir(dir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await fs.readdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'ENOTDIR') throw new InputError(`${dir} is a file; give --out a new or empty folder`);
+    throw new InputError(`cannot use ${dir}: ${describeIoError(e)}`);
+  }
+  if (entries.length > 0) throw new InputError(`${dir} is not empty; choose a new or empty folder so nothing is overwritten`);
+}
+
+/**
+ * Writes the bundle into a hidden folder beside `out` and renames it into place, so `out` either
+ * holds a whole bundle or does not exist: an interrupted or failed write never leaves half of one.
+ */
+async function writeOutDir(bundle: Bundle, out: string, layout: 'run-folder' | 'bundle', resourcesDir: string): Promise<void> {
+  const parent = path.dirname(out);
+  await fs.mkdir(parent, { recursive: true });
+  const partial = await fs.mkdtemp(path.join(parent, `.${path.basename(out)}.partial-`));
+  try {
+    await writeBundle(bundle, layout === 'bundle' ? partial : path.join(partial, 'bundle'), resourcesDir);
+    // An empty folder given as --out is replaced by the finished one (rename cannot replace a folder everywhere).
+    await fs.rmdir(out).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+    await fs.rename(partial, out);
+  } catch (e) {
+    await fs.rm(partial, { recursive: true, force: true }).catch(() => undefined);
+    throw e;
+  }
+}
+
+function estimateLine(m: BundleManifest): string {
+  const e = m.estimate;
+  return `Estimate: at most ${e.coreHours} core-hours and ${e.gpuHours} GPU-hours; ${e.jobs} ${e.jobs === 1 ? 'job' : 'jobs'}, ${e.tasks} ${e.tasks === 1 ? 'task' : 'tasks'}.`;
+}
+
+/**
+ * `compile` and `export` write the same bundle. compile keeps the run-folder layout of a run
+ * (DIR/bundle, outputs in DIR); export puts the bundle itself in DIR, to be carried to a cluster.
+ */
+async function cmdCompile(args: string[], io: Io, mode: 'compile' | 'export'): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { target: { type: 'string' }, out: { type: 'string' } },
+    options: {
+      target: { type: 'string' },
+      out: { type: 'string' },
+      account: { type: 'string' },
+      qos: { type: 'string' },
+      reservation: { type: 'string' },
+      json: { type: 'boolean' },
+    },
     allowPositionals: true,
   });
+  if (positionals.length > 1) throw new UsageError(`${mode} takes one FILE; got ${positionals.length}: ${positionals.join(' ')}`);
   if (!values.target) throw new UsageError('missing --target ID (see "fluxo targets")');
-  if (!values.out) throw new UsageError('missing --out DIR: the folder to write the scripts to');
+  if (!values.out) throw new UsageError(`missing --out DIR: the new or empty folder to write the ${mode === 'export' ? 'bundle' : 'scripts'} to`);
+  const out = path.resolve(values.out);
   const opened = await loadFile(positionals[0]);
+  await checkOutDir(out);
+  const target = await findTarget(values.target, io);
   const resources = defaultResourcesDir();
   const catalog = await loadCatalog(path.join(resources, 'blocks'));
-  const result = compile(opened.document, catalog, await findTarget(values.target));
+  const options: CompileOptions = { account: values.account ?? null, qos: values.qos ?? null, reservation: values.reservation ?? null };
+  const result = compile(opened.document, catalog, target.profile, options);
+  const report = (extra: Record<string, unknown>) => {
+    if (values.json) io.out(`${JSON.stringify({ target: target.profile.id, targetSource: target.source, ...extra }, null, 2)}\n`);
+  };
   if (!result.ok) {
     for (const p of result.problems) io.err(`${formatProblem(p)}\n`);
+    const errors = result.problems.filter((p) => p.severity === 'error').length;
+    io.err(`${positionals[0]}: ${errors} ${errors === 1 ? 'problem' : 'problems'} for ${target.profile.title} (${target.profile.id}); nothing was written.\n`);
+    report({ ok: false, out: null, problems: result.problems });
     return Exit.InvalidInput;
   }
-  const out = path.resolve(values.out);
-  const existing = await fs.readdir(out).catch(() => []);
-  if (existing.length > 0) throw new UsageError(`${out} is not empty; choose a new or empty folder so nothing is overwritten`);
-  // The same layout as a run folder: DIR/bundle holds the scripts, outputs land in DIR/steps.
-  const bundleDir = path.join(out, 'bundle');
-  await writeBundle(result.bundle, bundleDir, resources);
-  io.err(`wrote ${result.bundle.files.length + result.bundle.assets.length} files to ${bundleDir}; run them with: bash ${path.join(bundleDir, 'run.sh')}\n`);
+  for (const w of result.warnings) io.err(`${formatProblem(w)}\n`);
+
+  const bundle = withPipelineFile(result.bundle, serializeDocument(opened.document));
+  try {
+    await writeOutDir(bundle, out, mode === 'export' ? 'bundle' : 'run-folder', resources);
+  } catch (e) {
+    const where = (e as NodeJS.ErrnoException).path;
+    io.err(`fluxo: could not write ${out}: ${describeIoError(e)}${where && where !== out ? ` (${where})` : ''}. Nothing was left behind; free some space or choose another folder.\n`);
+    report({ ok: false, out: null, error: describeIoError(e) });
+    return Exit.Failed;
+  }
+  const bundleDir = mode === 'export' ? out : path.join(out, 'bundle');
+  const m = bundle.manifest;
+  const count = bundle.files.length + bundle.assets.length;
+  io.err(`Wrote ${count} files for ${target.profile.title} (${target.profile.id}) to ${bundleDir}\n${estimateLine(m)}\n`);
+  if (m.entry.submit) {
+    io.err(`Next: copy ${bundleDir} to the cluster and run: bash ${m.entry.submit} (${path.join(bundleDir, 'README.txt')} says where and how).\n`);
+  } else if (m.entry.run) {
+    io.err(`Run it with: bash ${path.join(bundleDir, m.entry.run)}${mode === 'export' ? ' (outputs go to the folder above it)' : ''}\n`);
+  }
+  report({ ok: true, out, bundleDir, estimate: m.estimate, warnings: result.warnings, files: [...bundle.files.map((f) => f.path), ...bundle.assets.map((a) => a.path)].sort() });
   return Exit.Completed;
+}
+
+/**
+ * The crate names pipeline.fluxo as the workflow and the README tells people to open it, so the
+ * bundle carries the exact document it was compiled from.
+ */
+function withPipelineFile(bundle: Bundle, text: string): Bundle {
+  if (bundle.files.some((f) => f.path === 'pipeline.fluxo')) return bundle;
+  const files = [...bundle.files, { path: 'pipeline.fluxo', content: text, executable: false }].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { ...bundle, files };
 }
 
 function summary(run: RunRecord) {
@@ -205,12 +323,17 @@ async function cmdBlocks(args: string[], io: Io): Promise<number> {
   return Exit.Completed;
 }
 
+function listedJson(t: ListedTarget) {
+  return { id: t.profile.id, source: t.source, file: t.file, overrides: t.overrides, profile: t.profile };
+}
+
 async function cmdTargets(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
-  const { targets, problems } = await loadTargets(path.join(defaultResourcesDir(), 'targets'));
-  if (values.json) io.out(`${JSON.stringify(targets, null, 2)}\n`);
-  else for (const t of targets) io.out(`${t.id.padEnd(16)} ${t.title}: ${t.description}\n`);
-  for (const p of problems) io.err(`warning: ${p.file}: ${p.message}\n`);
+  const { listed, problems } = await listTargets();
+  if (values.json) io.out(`${JSON.stringify({ targets: listed.map(listedJson), problems }, null, 2)}\n`);
+  else io.out(`${listed.map((t) => describeTarget(t).join('\n')).join('\n\n')}\n`);
+  printProfileProblems(problems, io);
+  if (!values.json) io.err(`Your own profiles: ${userTargetsDir()}/*.yaml (a profile with a shipped id replaces it).\n`);
   return Exit.Completed;
 }
 
@@ -222,7 +345,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       case 'validate':
         return await cmdValidate(rest, io);
       case 'compile':
-        return await cmdCompile(rest, io);
+        return await cmdCompile(rest, io, 'compile');
+      case 'export':
+        return await cmdCompile(rest, io, 'export');
       case 'run':
         return await cmdRun(rest, io);
       case 'blocks':
@@ -245,6 +370,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError || (e instanceof TypeError && (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))) {
       io.err(`fluxo: ${e.message}\n\n${USAGE}\n`);
+      return Exit.InvalidInput;
+    }
+    if (e instanceof InputError) {
+      io.err(`fluxo: ${e.message}\n`);
       return Exit.InvalidInput;
     }
     if (e instanceof FluxoFailure) {

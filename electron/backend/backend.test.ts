@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FluxoEvent, Result } from '../../shared/api';
 import { parseDocument } from '../../shared/document';
+import { LocalExecution } from '../targets/local';
+import { makeBundle } from '../targets/testBundle';
 import { createBackend } from './index';
 import { handleRequest } from './serve';
 
@@ -156,11 +158,57 @@ describe('runs', () => {
     expect(await b.services.runs.readFile(run.id, '../../../etc/passwd')).toMatchObject({ ok: false, error: { code: 'E404' } });
     expect(await b.services.runs.readFile(run.id, '/etc/passwd')).toMatchObject({ ok: false, error: { code: 'E404' } });
 
+    // Every step's exit code came from its own exit marker, and the run left its RO-Crate.
+    expect(run.steps.map((s) => [s.id, s.marker, s.tasks])).toEqual(run.steps.map((s) => [s.id, 'found', null]));
+    const crate = JSON.parse(readFileSync(path.join(run.runDir, 'ro-crate-metadata.json'), 'utf8'));
+    expect(JSON.stringify(crate)).toContain(run.id);
+
     const listed = value(await b.services.runs.list());
     expect(listed.map((r) => r.id)).toEqual([run.id]);
     expect(listed[0]?.steps.every((s) => s.state === 'completed')).toBe(true);
     await b.dispose();
   }, 60_000);
+
+  it('shows how a run Fluxo stopped watching ended, from the exit markers its steps left', async () => {
+    const { services, homeDir } = backend();
+    const runsDir = path.join(homeDir, 'runs');
+    mkdirSync(runsDir);
+    const b = makeBundle(runsDir, [
+      { id: 'prep', body: 'true' },
+      { id: 'sweep', tasks: 3, deps: ['prep'], body: 'true' },
+      { id: 'final', deps: ['sweep'], body: 'true' },
+    ]);
+    writeFileSync(path.join(b.bundleDir, 'manifest.json'), JSON.stringify(b.manifest));
+    // The record as Fluxo last saved it: task 1 running, task 2 not started yet.
+    const steps = new LocalExecution({ manifest: b.manifest, bundleDir: b.bundleDir, runDir: b.dir, python: null, slots: 1, onStepChanged: () => {}, onLog: () => {} }).steps;
+    Object.assign(steps[0]!, { state: 'completed', exitCode: 0, marker: 'found' });
+    Object.assign(steps[1]!, { state: 'running' });
+    Object.assign(steps[1]!.tasks![0]!, { state: 'completed', exitCode: 0, marker: 'found' });
+    Object.assign(steps[1]!.tasks![1]!, { state: 'running' });
+    const id = path.basename(b.dir);
+    const record = { id, pipelineName: 'p', pipelinePath: null, targetId: 'local', status: 'running', runDir: b.dir, createdAt: '2026-01-01T00:00:00Z', endedAt: null, python: null, steps, error: null };
+    writeFileSync(path.join(b.dir, 'run.json'), JSON.stringify(record));
+    // Task 1 went on after Fluxo was gone, and its EXIT trap recorded how it ended.
+    mkdirSync(path.join(b.dir, 'logs'));
+    writeFileSync(path.join(b.dir, 'logs/sweep_0.exit'), '0\n');
+    writeFileSync(path.join(b.dir, 'logs/sweep_1.exit'), '4\n');
+
+    const run = value(await services.runs.get(id));
+    expect(run).toMatchObject({ status: 'failed', error: { message: expect.stringMatching(/Fluxo was closed/) } });
+    const sweep = run.steps[1]!;
+    expect(sweep.tasks!.map((t) => [t.state, t.exitCode, t.marker])).toEqual([
+      ['completed', 0, 'found'],
+      ['failed', 4, 'found'],
+      ['cancelled', null, null],
+    ]);
+    expect(sweep).toMatchObject({ state: 'failed', exitCode: 4 });
+    // What waited for the whole sweep could never have run: its task 1 failed.
+    expect(run.steps[2]).toMatchObject({ state: 'skipped', detail: 'not run: task 1 of "Step sweep" failed' });
+    // The record on disk is not rewritten: a marker written later still counts on the next read.
+    expect(JSON.parse(readFileSync(path.join(b.dir, 'run.json'), 'utf8')).status).toBe('running');
+    writeFileSync(path.join(b.dir, 'logs/sweep_2.exit'), '0\n');
+    expect(value(await services.runs.get(id)).steps[1]!.tasks![2]).toMatchObject({ state: 'completed', exitCode: 0, marker: 'found' });
+  });
 
   it('refuses to run into a folder that already holds files', async () => {
     const { services, homeDir } = backend();

@@ -9,6 +9,7 @@ import type { TargetProfile } from '../../shared/targets';
 import { EventHub } from './events';
 import { describeIoError, writeFileAtomic } from './fsutil';
 import { loadCatalog, loadExampleIndex, loadTargets, summarizeExample } from './resources';
+import { userTargetsDir } from './paths';
 import { RunManager } from './runs';
 import type { Backend, BackendOptions } from './types';
 import { returningFailures } from './serve';
@@ -44,7 +45,8 @@ export function createBackend(options: BackendOptions): Backend {
   let catalog: Promise<Catalog> | null = null;
   const getCatalog = () => (catalog ??= loadCatalog(blocksDir));
   let targets: Promise<TargetProfile[]> | null = null;
-  const getTargets = () => (targets ??= loadTargets(path.join(options.resourcesDir, 'targets')).then((t) => t.targets));
+  // The user's own profiles (<home>/targets) add to the shipped ones or replace one with the same id.
+  const getTargets = () => (targets ??= loadTargets(path.join(options.resourcesDir, 'targets'), userTargetsDir(options.homeDir)).then((t) => t.targets));
 
   const runs = new RunManager({
     runsDir: path.join(options.homeDir, 'runs'),

@@ -27,3 +27,11 @@ export function defaultResourcesDir(): string {
 export function defaultHomeDir(): string {
   return path.resolve(process.env.FLUXO_HOME ?? path.join(os.homedir(), 'Fluxo'));
 }
+
+/**
+ * The user's own target profiles (<FLUXO_HOME>/targets/*.yaml): they add to the shipped ones,
+ * and one with a shipped profile's id replaces it.
+ */
+export function userTargetsDir(homeDir: string = defaultHomeDir()): string {
+  return path.join(homeDir, 'targets');
+}

@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { ExampleSummary } from '../../shared/api';
 import type { BlockSource, Catalog } from '../../shared/catalog';
 import { buildCatalog } from '../../shared/catalog';
-import type { TargetProfile } from '../../shared/targets';
-import { zTargetProfile } from '../../shared/targets';
+import type { ListedTarget, ProfileProblem, ProfileSource, ProfileText, TargetProfile } from '../../shared/targets';
+import { mergeProfiles } from '../../shared/targets';
+import { describeIoError } from './fsutil';
 import { z } from 'zod';
 
 const DEFINITION_NAMES = ['block.yaml', 'block.yml', 'block.json'];
@@ -32,24 +32,47 @@ export async function loadCatalog(blocksDir: string): Promise<Catalog> {
 }
 
 export interface TargetsLoad {
+  /** The profiles in use, after user profiles replaced shipped ones with the same id. */
   targets: TargetProfile[];
-  problems: Array<{ file: string; message: string }>;
+  /** The same profiles with where each came from (shipped or the user's folder, and the file). */
+  listed: ListedTarget[];
+  /** Files that could not be used, and why (file, field, message). */
+  problems: ProfileProblem[];
 }
 
-export async function loadTargets(targetsDir: string): Promise<TargetsLoad> {
-  const targets: TargetProfile[] = [];
-  const problems: TargetsLoad['problems'] = [];
-  const names = (await fs.readdir(targetsDir)).filter((n) => /\.ya?ml$/.test(n)).sort();
+async function readProfileTexts(dir: string, source: ProfileSource, problems: ProfileProblem[]): Promise<ProfileText[]> {
+  let names: string[];
+  try {
+    names = (await fs.readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
+  } catch (e) {
+    // No user folder is the normal case; a shipped folder that is missing means a broken install.
+    if (source === 'user' && (e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if (source === 'shipped') throw e;
+    problems.push({ file: dir, source, field: '', message: `could not read the folder: ${describeIoError(e)}` });
+    return [];
+  }
+  const texts: ProfileText[] = [];
   for (const name of names) {
+    const file = path.join(dir, name);
     try {
-      const parsed = zTargetProfile.safeParse(parseYaml(await fs.readFile(path.join(targetsDir, name), 'utf8')));
-      if (parsed.success) targets.push(parsed.data);
-      else problems.push({ file: name, message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      texts.push({ file, source, text: await fs.readFile(file, 'utf8') });
     } catch (e) {
-      problems.push({ file: name, message: e instanceof Error ? e.message : String(e) });
+      problems.push({ file, source, field: '', message: `could not read the file: ${describeIoError(e)}` });
     }
   }
-  return { targets, problems };
+  return texts;
+}
+
+/**
+ * Reads the shipped profiles (resources/targets/*.yaml), then the user's (<FLUXO_HOME>/targets/*.yaml,
+ * see userTargetsDir), where a profile with a shipped id replaces the shipped one.
+ */
+export async function loadTargets(shippedDir: string, userDir: string | null = null): Promise<TargetsLoad> {
+  const problems: ProfileProblem[] = [];
+  const texts = await readProfileTexts(shippedDir, 'shipped', problems);
+  if (userDir !== null) texts.push(...(await readProfileTexts(userDir, 'user', problems)));
+  const merged = mergeProfiles(texts);
+  return { targets: merged.targets.map((t) => t.profile), listed: merged.targets, problems: [...problems, ...merged.problems] };
 }
 
 const zExampleIndex = z.array(

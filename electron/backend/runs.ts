@@ -2,14 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FluxoEvent, OutputFile, RunFile, RunRecord, StartRunRequest } from '../../shared/api';
+import type { FluxoEvent, OutputFile, RunFile, RunRecord, StartRunRequest, StepRecord } from '../../shared/api';
 import { ErrorCode, fail, FluxoFailure } from '../../shared/api';
 import type { Catalog } from '../../shared/catalog';
-import { compile } from '../../shared/compiler';
+import type { BundleManifest } from '../../shared/compiler';
+import { BUNDLE_VERSION, compile } from '../../shared/compiler';
+import { renderRoCrate } from '../../shared/compiler/rocrate';
+import type { PipelineDocument } from '../../shared/document';
 import { serializeDocument } from '../../shared/document';
 import type { TargetProfile } from '../../shared/targets';
 import { choosePython } from '../targets/python';
 import { LocalExecution } from '../targets/local';
+import type { FinalStepState } from '../targets/markers';
+import { aggregateTasks, isFinal, readFinalStates, summarizeTasks } from '../targets/markers';
+import { describeMissingTools, findMissingTools } from '../targets/tools';
 import { writeBundle } from './bundleWriter';
 import { describeIoError, writeFileAtomic } from './fsutil';
 
@@ -31,31 +37,49 @@ interface ActiveRun {
   done: Promise<RunRecord>;
 }
 
+/** What finish() needs beyond the record: the pipeline and plan, for the RO-Crate. */
+interface RunPlan {
+  document: PipelineDocument;
+  manifest: BundleManifest;
+}
+
 /**
  * INVARIANT: writes of one run's record happen one after another, so an older state can never
  * land after a newer one, and a failed write (a full disk) never becomes an unhandled rejection.
+ * A write asked for while another is in flight is folded into the next one, which serialises the
+ * record as it is then: a sweep of a thousand tasks changes state thousands of times, and only
+ * the latest state matters on disk.
  */
 class RecordWriter {
-  private queue: Promise<void> = Promise.resolve();
+  private latest: { file: string; record: RunRecord } | null = null;
+  private draining: Promise<void> | null = null;
   lastError: unknown = null;
 
   write(file: string, record: RunRecord): Promise<void> {
-    const text = `${JSON.stringify(record, null, 2)}\n`;
-    this.queue = this.queue.then(() =>
-      writeFileAtomic(file, text).then(
-        () => {
-          this.lastError = null;
-        },
-        (e: unknown) => {
-          this.lastError = e;
-        },
-      ),
-    );
-    return this.queue;
+    this.latest = { file, record };
+    this.draining ??= this.drain();
+    return this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    // Let the changes of this tick land in one write.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.latest) {
+      const { file, record } = this.latest;
+      this.latest = null;
+      try {
+        await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
+        this.lastError = null;
+      } catch (e) {
+        this.lastError = e;
+      }
+    }
+    this.draining = null;
   }
 }
 
 const RUN_RECORD = 'run.json';
+const RO_CRATE = 'ro-crate-metadata.json';
 /** Result formats copied to the top of the run folder, so a person finds them without digging. */
 const RESULT_FORMAT = /^(metrics|figure|report)(\.|$)/;
 const MAX_READ_BYTES = 50 * 1024 * 1024;
@@ -83,6 +107,7 @@ export class RunManager {
   private writers = new Map<string, RecordWriter>();
   /** Runs that live outside runsDir (the CLI's --out), so get() still finds them. */
   private elsewhere = new Map<string, string>();
+  private stepEvents = new Map<string, Map<string, StepRecord>>();
 
   constructor(private readonly options: RunManagerOptions) {}
 
@@ -90,7 +115,14 @@ export class RunManager {
     const catalog = await this.options.catalog();
     const target = (await this.options.targets()).find((t) => t.id === request.targetId);
     if (!target) fail(ErrorCode.UnknownTarget, `there is no target "${request.targetId}"`, 'Run "fluxo targets" to list them.');
-    if (target.kind !== 'local') fail(ErrorCode.Unsupported, `target "${target.id}" cannot run pipelines yet`);
+    if (target.kind !== 'local') {
+      // Submitting over SSH is the runner's job (issue 4); until then the bundle runs without Fluxo.
+      fail(
+        ErrorCode.Unsupported,
+        `Fluxo cannot submit to ${target.title} from here yet`,
+        `Export the pipeline for it ("fluxo export FILE --target ${target.id} --out DIR"), copy DIR to the cluster and run "bash submit.sh" there.`,
+      );
+    }
 
     const compiled = compile(request.document, catalog, target);
     if (!compiled.ok) {
@@ -112,6 +144,12 @@ export class RunManager {
         fail(choice.kind === 'missing-python' ? ErrorCode.PythonMissing : ErrorCode.PythonPackagesMissing, choice.message, choice.hint);
       }
       python = choice.python;
+    }
+    // Like the Python check: a missing program fails the run before anything starts, not mid-way.
+    const missingTools = await findMissingTools(bundle.manifest, process.env, new Set(python ? ['python3', 'python'] : []));
+    if (missingTools.length > 0) {
+      const { message, hint } = describeMissingTools(missingTools, (id) => labels.get(id) ?? id);
+      fail(ErrorCode.ToolsMissing, message, hint, missingTools);
     }
 
     const now = new Date();
@@ -138,8 +176,9 @@ export class RunManager {
           active.record.steps = active.record.steps.map((s) => (s.id === step.id ? step : s));
           void this.persist(active.record);
         }
-        this.options.emit({ type: 'run.stepChanged', runId: id, step });
+        this.queueStepEvent(id, step);
       },
+      // Task lines arrive already prefixed "[task i] ", so one step's view stays readable.
       onLog: (stepId, text) => this.options.emit({ type: 'run.logAppended', runId: id, stepId, text }),
     });
     const record: RunRecord = {
@@ -152,7 +191,7 @@ export class RunManager {
       createdAt: now.toISOString(),
       endedAt: null,
       python,
-      steps: execution.steps.map((s) => ({ ...s })),
+      steps: structuredClone(execution.steps),
       error: null,
     };
     // The exact pipeline that ran, so a past run can be reopened as it was.
@@ -167,7 +206,7 @@ export class RunManager {
       this.writers.delete(id);
       fail(ErrorCode.RunStorage, `could not write the run record in ${runDir}: ${describeIoError(unsaved)}`, 'Free some disk space or choose another folder.');
     }
-    const done = this.finish(record, execution);
+    const done = this.finish(record, execution, { document: request.document, manifest: bundle.manifest });
     this.active.set(id, { record, execution, done });
     this.options.emit({ type: 'run.started', run: structuredClone(record) });
     return structuredClone(record);
@@ -190,7 +229,7 @@ export class RunManager {
     }
   }
 
-  private async finish(record: RunRecord, execution: LocalExecution): Promise<RunRecord> {
+  private async finish(record: RunRecord, execution: LocalExecution, plan: RunPlan): Promise<RunRecord> {
     let status: RunRecord['status'];
     try {
       status = await execution.start();
@@ -198,24 +237,38 @@ export class RunManager {
       status = 'failed';
       record.error = { code: ErrorCode.Internal, message: `the run stopped unexpectedly: ${e instanceof Error ? e.message : String(e)}` };
     }
-    record.steps = execution.steps.map((s) => ({ ...s, outputs: s.outputs.map((o) => ({ ...o })) }));
+    record.steps = structuredClone(execution.steps);
     record.status = status;
     record.endedAt = new Date().toISOString();
     if (status === 'failed' && !record.error) {
       const failed = record.steps.find((s) => s.state === 'failed');
-      if (failed) {
-        record.error = {
-          code: ErrorCode.Internal,
-          message: `step "${failed.label}" failed with exit code ${failed.exitCode}`,
-          hint: `Read its log: ${path.join(record.runDir, failed.log)}`,
-        };
-      }
+      if (failed) record.error = failureOf(record.runDir, failed);
     }
     if (status === 'completed') {
       await this.collectResults(record).catch((e: unknown) => {
         record.error = { code: ErrorCode.RunStorage, message: `the results could not be copied to the top of the run folder: ${describeIoError(e)}`, hint: 'They are still in each step\'s folder under steps/.' };
       });
     }
+    // The Workflow Run RO-Crate: the pipeline, each step's block, params and environment, and how it ran.
+    const crate = renderRoCrate(plan.document, plan.manifest, {
+      id: record.id,
+      status,
+      startedAt: record.createdAt,
+      endedAt: record.endedAt,
+      steps: record.steps.map((s) => ({
+        id: s.id,
+        state: s.state,
+        // No scheduler on this computer, so no job ids.
+        jobIds: [],
+        exitCode: s.exitCode,
+        startedAt: s.startedAt,
+        endedAt: s.endedAt,
+        outputs: s.outputs.filter((o) => o.exists).map((o) => o.path),
+      })),
+    });
+    await writeFileAtomic(path.join(record.runDir, RO_CRATE), crate).catch((e: unknown) => {
+      record.error ??= { code: ErrorCode.RunStorage, message: `the run's RO-Crate could not be written: ${describeIoError(e)}`, hint: 'Free some disk space; the outputs already written are kept.' };
+    });
     await this.persist(record);
     const storageError = this.writers.get(record.id)?.lastError;
     if (storageError && !record.error) {
@@ -223,13 +276,18 @@ export class RunManager {
     }
     this.writers.delete(record.id);
     this.active.delete(record.id);
+    this.flushStepEvents(record.id);
     this.options.emit({ type: 'run.finished', run: structuredClone(record) });
     return record;
   }
 
-  /** Copies metrics, figures and reports to the top of the run folder (step-prefixed on a clash). */
+  /**
+   * Copies metrics, figures and reports of steps that run once to the top of the run folder
+   * (step-prefixed on a clash). An array's results stay in their task folders: N copies of
+   * "metrics.json" at the top would say nothing about which sweep point each one is.
+   */
   private async collectResults(record: RunRecord): Promise<void> {
-    const results = record.steps.flatMap((s) => s.outputs).filter((o) => o.exists && RESULT_FORMAT.test(o.format));
+    const results = record.steps.flatMap((s) => s.outputs).filter((o) => o.task === null && o.exists && RESULT_FORMAT.test(o.format));
     const counts = new Map<string, number>();
     for (const o of results) counts.set(path.posix.basename(o.path), (counts.get(path.posix.basename(o.path)) ?? 0) + 1);
     for (const o of results) {
@@ -237,6 +295,25 @@ export class RunManager {
       const name = counts.get(base) === 1 ? base : `${o.stepId}-${base}`;
       await fs.copyFile(path.join(record.runDir, o.path), path.join(record.runDir, name));
     }
+  }
+
+  /**
+   * Every task of an array changes its step's record, so a step may change many times in one tick;
+   * the UI needs only its latest state, once per tick (in the order the steps first changed).
+   */
+  private queueStepEvent(runId: string, step: StepRecord): void {
+    let queued = this.stepEvents.get(runId);
+    if (!queued) {
+      this.stepEvents.set(runId, (queued = new Map()));
+      setImmediate(() => this.flushStepEvents(runId));
+    }
+    queued.set(step.id, step);
+  }
+
+  private flushStepEvents(runId: string): void {
+    const queued = this.stepEvents.get(runId);
+    this.stepEvents.delete(runId);
+    for (const step of queued?.values() ?? []) this.options.emit({ type: 'run.stepChanged', runId, step });
   }
 
   private persist(record: RunRecord): Promise<void> {
@@ -300,13 +377,70 @@ export class RunManager {
   }
 }
 
+/** The error of a failed run, naming the step (and task) that failed and the log to read. */
+function failureOf(runDir: string, step: StepRecord): RunRecord['error'] {
+  const task = step.tasks?.find((t) => t.state === 'failed');
+  const log = task ? task.log : step.log;
+  const why = task ? `task ${task.index} failed${task.exitCode !== null ? ` with exit code ${task.exitCode}` : ''}${task.detail ? ` (${task.detail})` : ''}` : `failed with exit code ${step.exitCode}${step.detail ? ` (${step.detail})` : ''}`;
+  return { code: ErrorCode.Internal, message: `step "${step.label}" ${why}`, hint: `Read its log: ${path.join(runDir, log)}` };
+}
+
+/** Records written before arrays and exit markers read as steps that ran once. */
+function upgradeRecord(record: RunRecord): RunRecord {
+  for (const s of record.steps) {
+    s.tasks ??= null;
+    s.marker ??= null;
+    s.detail ??= null;
+    for (const o of s.outputs) o.task ??= null;
+  }
+  return record;
+}
+
+/**
+ * A run Fluxo stopped watching (closed or crashed mid-run): the exit markers still say how each
+ * step and task that ended did end, even those that ended after Fluxo was gone. Whatever has no
+ * marker is shown as stopped; the file on disk is left as it is, so a later read sees later markers.
+ */
+async function recoverFromMarkers(dir: string, record: RunRecord): Promise<void> {
+  let found: FinalStepState[] = [];
+  try {
+    const manifest = JSON.parse(await fs.readFile(path.join(dir, 'bundle', 'manifest.json'), 'utf8')) as BundleManifest;
+    // Bundles before version 2 wrote no markers: nothing to recover.
+    if (manifest.version === BUNDLE_VERSION) found = await readFinalStates(manifest, dir);
+  } catch {
+    // No readable manifest: show what the record says.
+  }
+  const lost = { state: 'cancelled' as const, detail: 'stopped: Fluxo was closed while it ran, and it left no exit marker' };
+  for (const step of record.steps) {
+    const f = found.find((x) => x.id === step.id);
+    if (step.tasks) {
+      for (const t of step.tasks) {
+        const ft = f?.tasks?.find((x) => x.index === t.index);
+        if (isFinal(t.state)) continue;
+        if (ft && isFinal(ft.state)) Object.assign(t, { state: ft.state, exitCode: ft.exitCode, marker: ft.marker, detail: ft.detail });
+        else Object.assign(t, t.state === 'running' ? lost : { state: 'cancelled', detail: 'not run: Fluxo was closed first' });
+      }
+      step.state = aggregateTasks(
+        step.tasks.map((t) => t.state),
+        false,
+      );
+      step.exitCode = step.state === 'completed' ? 0 : (step.tasks.find((t) => t.state === 'failed')?.exitCode ?? null);
+      step.detail = summarizeTasks(step.tasks);
+    } else if (!isFinal(step.state)) {
+      if (f && isFinal(f.state)) Object.assign(step, { state: f.state, exitCode: f.exitCode, marker: f.marker, detail: f.detail });
+      else Object.assign(step, step.state === 'running' ? lost : { state: 'cancelled', detail: 'not run: Fluxo was closed first' });
+    }
+  }
+}
+
 async function readRecord(dir: string): Promise<RunRecord | null> {
   try {
-    const record = JSON.parse(await fs.readFile(path.join(dir, RUN_RECORD), 'utf8')) as RunRecord;
+    const record = upgradeRecord(JSON.parse(await fs.readFile(path.join(dir, RUN_RECORD), 'utf8')) as RunRecord);
     if (record.status === 'running') {
       // Read from disk while no process of ours runs it: Fluxo stopped during the run.
       record.status = 'failed';
       record.error = { code: ErrorCode.Internal, message: 'Fluxo was closed while this run was going on; it did not finish' };
+      await recoverFromMarkers(dir, record);
     }
     return record;
   } catch {

@@ -26,7 +26,7 @@ function runRecord(over: Partial<RunRecord> = {}): RunRecord {
   return {
     id: 'r1', pipelineName: 'Breast cancer classifier', pipelinePath: null, targetId: 'local', status: 'running', runDir: '/runs/r1',
     createdAt: '2026-01-01T00:00:00Z', endedAt: null, python: 'python3', error: null,
-    steps: [{ id: 'train', label: 'Train classifier', blockId: 'train-classifier', state: 'waiting', exitCode: null, startedAt: null, endedAt: null, seconds: null, log: 'logs/train.log', outputs: [] }],
+    steps: [{ id: 'train', label: 'Train classifier', blockId: 'train-classifier', state: 'waiting', exitCode: null, startedAt: null, endedAt: null, seconds: null, log: 'logs/train.log', outputs: [], tasks: null, marker: null, detail: null }],
     ...over,
   };
 }

@@ -97,18 +97,19 @@ function OutputView({ run, output, title }: { run: RunRecord; output: OutputFile
 function StepResults({ run, step }: { run: RunRecord; step: StepRecord }) {
   const block = useAppStore((s) => s.blocksById.get(step.blockId));
   const headingId = useId();
-  const title = (o: OutputFile) => block?.outputs.find((p) => p.id === o.port)?.title ?? o.port;
+  // An array step has each output once per task; the task index tells the sweep points apart.
+  const title = (o: OutputFile) => `${block?.outputs.find((p) => p.id === o.port)?.title ?? o.port}${o.task === null ? '' : ` (task ${o.task})`}`;
   return (
     <section className="step-results" aria-labelledby={headingId}>
       <h3 id={headingId}>{step.label}</h3>
       <div className="step-results-views">
         {step.outputs.map((o) => (
-          <OutputView key={o.port} run={run} output={o} title={title(o)} />
+          <OutputView key={o.path} run={run} output={o} title={title(o)} />
         ))}
       </div>
       <ul className="output-files">
         {step.outputs.map((o) => (
-          <li key={o.port}>
+          <li key={o.path}>
             <span className="output-title">{title(o)}</span> <code>{o.path}</code>{' '}
             <span className="muted">{o.exists ? sizeText(o.size) : 'not written'}</span>
           </li>

@@ -162,7 +162,7 @@ describe('document store', () => {
     const run = {
       id: 'r1', pipelineName: 'x', pipelinePath: null, targetId: 'local', status: 'running' as const, runDir: '/runs/r1',
       createdAt: '2026-01-01T00:00:00Z', endedAt: null, python: null, error: null,
-      steps: [{ id: 'train', label: 'Train classifier', blockId: 'train-classifier', state: 'waiting' as const, exitCode: null, startedAt: null, endedAt: null, seconds: null, log: 'logs/train.log', outputs: [] }],
+      steps: [{ id: 'train', label: 'Train classifier', blockId: 'train-classifier', state: 'waiting' as const, exitCode: null, startedAt: null, endedAt: null, seconds: null, log: 'logs/train.log', outputs: [], tasks: null, marker: null, detail: null }],
     };
     session.getState().setRun(run, store.getState().key);
     session.getState().applyEvents([

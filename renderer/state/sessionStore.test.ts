@@ -3,7 +3,7 @@ import type { RunRecord, StepRecord } from '../../shared/api';
 import { createSessionStore, MAX_LOG_CHARS } from './sessionStore';
 
 const step = (id: string, state: StepRecord['state'] = 'waiting'): StepRecord => ({
-  id, label: id, blockId: 'b', state, exitCode: null, startedAt: null, endedAt: null, seconds: null, log: `logs/${id}.log`, outputs: [],
+  id, label: id, blockId: 'b', state, exitCode: null, startedAt: null, endedAt: null, seconds: null, log: `logs/${id}.log`, outputs: [], tasks: null, marker: null, detail: null,
 });
 const run = (over: Partial<RunRecord> = {}): RunRecord => ({
   id: 'r1', pipelineName: 'P', pipelinePath: null, targetId: 'local', status: 'running', runDir: '/runs/r1',

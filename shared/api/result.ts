@@ -37,6 +37,8 @@ export const ErrorCode = {
   RunFileMissing: 'E404',
   /** The example id is not known. */
   UnknownExample: 'E405',
+  /** Command-line tools a block needs (its system environment) are not on PATH. */
+  ToolsMissing: 'E406',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -49,6 +49,12 @@ describe('block catalog', () => {
     expect(isFormatCompatible('model.sklearn', 'table.csv')).toBe(false);
   });
 
+  it('lets an "any" input take every output, but never makes "any" an output that fits everything', () => {
+    expect(isFormatCompatible('model.sklearn', 'any')).toBe(true);
+    expect(isFormatCompatible('report.html', 'any')).toBe(true);
+    expect(isFormatCompatible('any', 'table.csv')).toBe(false);
+  });
+
   it('shows a param only when its condition holds', () => {
     const trees = testCatalog().blocks.find((b) => b.id === 'train')!.params[1]!;
     expect(isParamVisible(trees, { model: 'rf' })).toBe(true);

@@ -3,10 +3,27 @@
  * never builds a shell line by pasting user text.
  */
 
-/** Single-quotes a value for bash: `'` becomes `'\''`. Refuses NUL, which no shell word can hold. */
+/**
+ * Quotes a value for bash so it reaches the program byte for byte. Plain single quotes
+ * (`'` becomes `'\''`) unless the value holds control characters (newline, tab, ESC...): then
+ * bash's $'...' with escapes, so every script line stays one line and nothing in a value can
+ * look like a directive or a command to a reader or a tool. Refuses NUL, which no argument can hold.
+ */
 export function quoteValue(value: string): string {
   if (value.includes('\0')) throw new QuoteError('a value contains a NUL character, which cannot be passed to a program');
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+  // eslint-disable-next-line no-control-regex
+  if (!/[\u0001-\u001f\u007f]/.test(value)) return `'${value.replace(/'/g, `'\\''`)}'`;
+  const named: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+  let out = '';
+  for (const ch of value) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === "'") out += "\\'";
+    else if (named[ch]) out += named[ch];
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return `$'${out}'`;
 }
 
 export class QuoteError extends Error {

@@ -37,12 +37,17 @@ export interface ManifestOutput {
 
 /** What a step gets, after the step's overrides are applied to the block's defaults. */
 export interface StepResourcesResolved {
+  /** CPUs per task; on a GPU step at least gpus x the profile's cpusPerGpu (see `cpusRaised`). */
   cpus: number;
   memoryMb: number;
   timeMinutes: number;
   gpus: number;
   /** Slurm partition; null on "This computer". */
   partition: string | null;
+  /** Slurm QoS of this step: the run's (CompileOptions.qos), else the partition's; null when none. */
+  qos: string | null;
+  /** The CPUs asked for before the profile's cores-per-GPU rule raised them; null when not raised. */
+  cpusRaisedFrom: number | null;
 }
 
 /**
@@ -58,6 +63,10 @@ export interface ManifestDependency {
 /**
  * A step that runs as a job array. `points[i]` holds the param values of task i: the step's own
  * sweep, or the sweep it inherits from upstream through single inputs (then keyed "<step>.<param>").
+ * The grid: swept params in sorted order, the last varying fastest, each list in the order written.
+ * A step that inherits runs the same count; its task i reads task i of the step it depends on with
+ * mode "each". A `multiple` input fed by an array gets every task's path (task order), and the
+ * step runs once after the whole array (mode "all").
  */
 export interface ManifestTasks {
   count: number;
@@ -79,25 +88,53 @@ export interface ManifestEnvironment {
   image: string | null;
   /** The conda environment; null otherwise. */
   conda: string | null;
-  /** Commands that must be on PATH (system environment). */
+  /** Commands that must be on PATH (system environment; includes python3 for Python blocks on a cluster). */
   tools: string[];
+  /** Container runtime that runs `image`; null otherwise. */
+  runtime: 'apptainer' | 'singularity' | null;
+  /** "--nv" (NVIDIA) or "--rocm" (AMD) when a container step has GPUs; null otherwise. */
+  gpuFlag: '--nv' | '--rocm' | null;
+  /**
+   * For a docker:// image: where a .sif pulled beforehand is looked for, relative to the images
+   * folder ($FLUXO_IMAGES, default <run>/images). When that file exists the step runs it instead of
+   * pulling from the internet (compute nodes often have none). null for other environments.
+   */
+  pulledImage: string | null;
 }
 
+/**
+ * One step of the bundle. Conventions every executor relies on (paths relative to the run folder,
+ * "{task}" = the array task index 0..count-1):
+ * - script: bundle-relative; `bash <bundle>/<script>` runs one task. Environment: FLUXO_RUN (run folder),
+ *   FLUXO_BUNDLE (bundle folder), FLUXO_PYTHON (interpreter for system-environment Python blocks,
+ *   default python3), FLUXO_TASK (the task of an array, default 0; on Slurm SLURM_ARRAY_TASK_ID wins).
+ *   Local scripts default FLUXO_RUN/FLUXO_BUNDLE from their own location; Slurm scripts require both.
+ * - outputs: steps/<id>/<file>, or steps/<id>/task-<i>/<file> for arrays (one entry per task).
+ *   Each array task also writes steps/<id>/task-<i>/fluxo-task.json: {"task":i,"params":{...points[i]}}.
+ * - marker: logs/<id>.exit, or logs/<id>_{task}.exit: one line, the exit code, written atomically
+ *   by the EXIT trap (a TERM ends the script with 143). Removed when the script (task) starts.
+ * - logs: local logs/<id>.log (arrays logs/<id>_{task}.log), stdout and stderr together, written by
+ *   the runner (run.sh or the executor); Slurm logs/<id>.out + .err (arrays logs/<id>_{task}.out/.err).
+ */
 export interface ManifestStep {
   id: string;
   label: string;
   block: { id: string; version: number; title: string };
   /** Relative to the bundle folder. */
   script: string;
-  /** Step ids this one waits for (every kind of dependency). */
+  /** Step ids this one waits for (every kind of dependency), in manifest order. */
   dependsOn: string[];
+  /** The same steps with how to wait: Slurm afterok (all) or aftercorr (each). */
   dependencies: ManifestDependency[];
   outputs: ManifestOutput[];
   resources: StepResourcesResolved;
   /** null for a step that runs once. */
   tasks: ManifestTasks | null;
   environment: ManifestEnvironment;
-  /** The params as they reach the command (defaults filled in), for the record and the RO-Crate. */
+  /**
+   * The params as they reach the command (defaults filled in), for the record and the RO-Crate.
+   * Swept params are left out: each task's values are in tasks.points.
+   */
   params: Record<string, ParamValue>;
   /**
    * Where the step writes its exit code (EXIT trap) relative to the run folder. For an array,
@@ -106,6 +143,8 @@ export interface ManifestStep {
   marker: string;
   /** Log file(s) relative to the run folder; "{task}" as in `marker`. Slurm writes .out and .err. */
   logs: { out: string; err: string };
+  /** Slurm --job-name (fluxo-<id>); null on "This computer". */
+  jobName: string | null;
 }
 
 /** What the run will cost at most: requested cores x requested time, summed over steps and tasks. */
@@ -133,6 +172,17 @@ export interface BundleManifest {
   qos: string | null;
   reservation: string | null;
   estimate: ResourceEstimate;
+  /**
+   * Bundle-relative entry scripts. Local: run = "run.sh" (every step and task in order, one at a
+   * time), submit/cancel null. Slurm: submit = "submit.sh", cancel = "cancel.sh", run null.
+   */
+  entry: { run: string | null; submit: string | null; cancel: string | null };
+  /**
+   * Slurm only (else null), relative to the run folder: submit.sh appends "step<TAB>job id<TAB>UTC time"
+   * to `jobs` (after a header line "step\tjob\tsubmitted") as each job is accepted, and writes
+   * `submitted` (atomically) once every step is in; a second submit.sh then only prints the ids.
+   */
+  slurm: { jobs: string; submitted: string } | null;
   /** Step ids in the order the entry script runs them. */
   order: string[];
   steps: ManifestStep[];
@@ -150,6 +200,7 @@ export type CompileResult = { ok: true; bundle: Bundle; warnings: Problem[] } | 
 
 /** What the user chooses per run on a cluster (settings screen, CLI flags); never stored in the pipeline. */
 export interface CompileOptions {
+  /** Empty strings count as not given. checkTarget refuses anything but a plain Slurm name. */
   account?: string | null;
   qos?: string | null;
   /** A Slurm reservation, e.g. for a class (--reservation). */
@@ -163,4 +214,9 @@ export const ENV = {
   python: 'FLUXO_PYTHON',
   /** The array task a local run starts; on Slurm, SLURM_ARRAY_TASK_ID wins. */
   task: 'FLUXO_TASK',
+  /** Folder of .sif images pulled beforehand for docker:// images (default <run>/images). */
+  images: 'FLUXO_IMAGES',
 } as const;
+
+/** Files submit.sh keeps in the run folder. */
+export const SLURM_RUN_FILES = { jobs: 'jobs.tsv', submitted: '.fluxo-submitted' } as const;

@@ -1,6 +1,7 @@
 import type { BlockDefinition, Catalog } from '../catalog';
 import { checkParamValue, describeFormat, effectiveParamValue, effectiveParams, findBlock, isFormatCompatible, isParamVisible } from '../catalog';
-import type { PipelineDocument, Step } from '../document';
+import type { ParamValue, PipelineDocument, Step } from '../document';
+import { MAX_SWEEP_TASKS, sweepParams, sweepPoints, sweepSize, sweepSources } from './sweeps';
 
 /**
  * Numbered problem codes. Numbers are stable: documentation, tests and users quote them.
@@ -21,6 +22,27 @@ export const ProblemCode = {
   InputConnectedTwice: 'V012',
   EmptyPipeline: 'V013',
   SelfConnection: 'V014',
+  SweepUnknownParam: 'V015',
+  SweepInvalidValue: 'V016',
+  SweepEmpty: 'V017',
+  SweepTooLarge: 'V018',
+  ResourceOutOfRange: 'V019',
+  SweepConflict: 'V020',
+  TooFewGpus: 'V021',
+  // Target checks (shared/compiler/check.ts#checkTarget): the pipeline is fine, the chosen target cannot run it as asked.
+  NeedsCluster: 'T001',
+  NoGpus: 'T002',
+  OverPartitionLimit: 'T003',
+  LimitUnknown: 'T004',
+  UnknownPartition: 'T005',
+  AccountMissing: 'T006',
+  QosMissing: 'T007',
+  UnsafeSlurmValue: 'T008',
+  NoEnvironment: 'T009',
+  ImageNeedsInternet: 'T010',
+  QosNotKnown: 'T011',
+  ProfileProblem: 'T012',
+  LauncherUnusable: 'T013',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 
@@ -114,9 +136,15 @@ export function validatePipeline(doc: PipelineDocument, catalog: Pick<Catalog, '
       continue;
     }
     blocks.set(step.id, block);
-    const values = effectiveParams(block, step.params);
+    checkSweep(step, block, add);
+    checkResources(step, block, add);
+    const swept = new Set(step.sweep ? Object.keys(step.sweep.values) : []);
+    // Each sweep point is its own set of values; a param counts as shown when some point shows it.
+    const points = step.sweep && sweepSize(step.sweep) <= MAX_SWEEP_TASKS ? sweepPoints(step.sweep) : [];
+    const variants = points.length ? points.map((p) => ({ ...step.params, ...p })) : [step.params];
     for (const def of block.params) {
-      if (!isParamVisible(def, values)) continue;
+      if (swept.has(def.id)) continue;
+      if (!variants.some((v) => isParamVisible(def, effectiveParams(block, v)))) continue;
       const value = effectiveParamValue(def, step.params);
       const message = checkParamValue(def, value);
       if (!message) continue;
@@ -156,7 +184,8 @@ export function validatePipeline(doc: PipelineDocument, catalog: Pick<Catalog, '
     }
     const key = `${c.to.step}\u0000${c.to.port}`;
     fedInputs.set(key, (fedInputs.get(key) ?? 0) + 1);
-    if (fedInputs.get(key) === 2) {
+    // A `multiple` input collects several outputs (fan-in); any other input takes exactly one.
+    if (fedInputs.get(key) === 2 && !toBlock.inputs.find((p) => p.id === c.to.port)!.multiple) {
       add(ProblemCode.InputConnectedTwice, toStep.id, `inputs.${c.to.port}`, `${stepName(toStep, toBlock)}: the input "${toBlock.inputs.find((p) => p.id === c.to.port)!.title}" has more than one connection`, 'Keep one connection into this input and delete the others.');
     }
     const check = checkConnection({ block: fromBlock, port: c.from.port }, { block: toBlock, port: c.to.port });
@@ -173,6 +202,7 @@ export function validatePipeline(doc: PipelineDocument, catalog: Pick<Catalog, '
   }
 
   const cyclic = stepsInCycles(doc);
+  if (cyclic.length === 0) checkSweepConflicts(doc, catalog, steps, blocks, add);
   if (cyclic.length > 0) {
     const names = cyclic.map((id) => {
       const s = steps.get(id);
@@ -181,6 +211,90 @@ export function validatePipeline(doc: PipelineDocument, catalog: Pick<Catalog, '
     add(ProblemCode.Cycle, cyclic[0] ?? null, null, `These steps form a loop: ${names.join(' → ')}`, 'Delete one connection of the loop; a pipeline must flow in one direction.');
   }
   return problems;
+}
+
+type Add = (code: ProblemCode, stepId: string | null, field: string | null, message: string, fix: string, severity?: Problem['severity']) => void;
+
+const show = (v: ParamValue) => JSON.stringify(v);
+
+function checkSweep(step: Step, block: BlockDefinition, add: Add): void {
+  if (!step.sweep) return;
+  const name = stepName(step, block);
+  const ids = sweepParams(step.sweep);
+  if (ids.length === 0) {
+    add(ProblemCode.SweepEmpty, step.id, null, `${name}: the sweep lists no settings to vary`, 'Give the sweep at least one setting with its values, or remove the sweep.');
+    return;
+  }
+  for (const id of ids) {
+    const values = step.sweep.values[id] ?? [];
+    const def = block.params.find((p) => p.id === id);
+    if (!def) {
+      add(ProblemCode.SweepUnknownParam, step.id, id, `${name}: the sweep varies "${id}", which is not a setting of ${block.title}`, `Remove "${id}" from the sweep; ${block.title} has: ${block.params.map((p) => p.id).join(', ') || 'no settings'}.`);
+      continue;
+    }
+    if (values.length === 0) {
+      add(ProblemCode.SweepEmpty, step.id, id, `${name}: the sweep of "${def.title}" has no values`, `Give "${def.title}" at least one value in the sweep, or remove it from the sweep.`);
+      continue;
+    }
+    const seen = new Set<string>();
+    for (const v of values) {
+      const message = checkParamValue(def, v);
+      if (message) {
+        add(ProblemCode.SweepInvalidValue, step.id, id, `${name}: the sweep value ${show(v)} does not fit: ${message}`, `Change or remove ${show(v)} in the sweep of "${def.title}".${def.help ? ` ${def.help}` : ''}`);
+      }
+      const key = show(v);
+      if (seen.has(key)) add(ProblemCode.SweepInvalidValue, step.id, id, `${name}: the sweep of "${def.title}" lists ${key} twice, so the same task would run twice`, `Remove the second ${key} from the sweep of "${def.title}".`, 'warning');
+      seen.add(key);
+    }
+  }
+  const size = sweepSize(step.sweep);
+  if (size > MAX_SWEEP_TASKS) {
+    const sizes = ids.map((id) => step.sweep!.values[id]?.length ?? 0).join(' × ');
+    add(ProblemCode.SweepTooLarge, step.id, null, `${name}: the sweep makes ${size} tasks (${sizes} values); at most ${MAX_SWEEP_TASKS} are allowed`, 'Use fewer values, or split the sweep over several steps.');
+  }
+}
+
+/** Same bounds as the document schema, for documents built in code rather than parsed. */
+const RESOURCE_LIMITS = {
+  cpus: { min: 1, max: 1024, title: 'CPUs', unit: '' },
+  memoryMb: { min: 64, max: 16 * 1024 * 1024, title: 'Memory', unit: ' MB' },
+  timeMinutes: { min: 1, max: 60 * 24 * 366, title: 'Time', unit: ' minutes' },
+  gpus: { min: 0, max: 64, title: 'GPUs', unit: '' },
+} as const;
+
+function checkResources(step: Step, block: BlockDefinition, add: Add): void {
+  const name = stepName(step, block);
+  const r = step.resources ?? {};
+  for (const [key, limit] of Object.entries(RESOURCE_LIMITS) as Array<[keyof typeof RESOURCE_LIMITS, (typeof RESOURCE_LIMITS)[keyof typeof RESOURCE_LIMITS]]>) {
+    const v = r[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < limit.min || v > limit.max) {
+      add(ProblemCode.ResourceOutOfRange, step.id, `resources.${key}`, `${name}: ${limit.title} is ${show(v)}; it must be a whole number from ${limit.min} to ${limit.max}${limit.unit}`, `Change ${limit.title} in the step's resources, or clear it to use the block's default (${block.resources[key]}${limit.unit}).`);
+    }
+  }
+  const gpus = r.gpus ?? block.resources.gpus;
+  if (typeof gpus === 'number' && gpus < block.requires.gpus) {
+    const reason = block.requires.reason ? ` (${block.requires.reason})` : '';
+    add(ProblemCode.TooFewGpus, step.id, 'resources.gpus', `${name}: ${block.title} needs at least ${block.requires.gpus} GPU${block.requires.gpus === 1 ? '' : 's'}${reason}; this step asks for ${gpus}`, `Set GPUs to ${block.requires.gpus} or more in the step's resources.`);
+  }
+}
+
+/** A step runs one grid of tasks: its own sweep, or one it inherits through single inputs, never two. */
+function checkSweepConflicts(doc: PipelineDocument, catalog: Pick<Catalog, 'blocks'>, steps: Map<string, Step>, blocks: Map<string, BlockDefinition>, add: Add): void {
+  const label = (id: string) => {
+    const s = steps.get(id);
+    return s ? stepName(s, blocks.get(id)) : id;
+  };
+  for (const [id, source] of sweepSources(doc, catalog)) {
+    if (source.reaching.length < 2 || !blocks.has(id)) continue;
+    const name = label(id);
+    const inherited = source.reaching.filter((r) => r !== id);
+    if (source.own) {
+      add(ProblemCode.SweepConflict, id, null, `${name} has its own sweep and would also run once per task of the sweep of ${inherited.map(label).join(' and ')}`, `Remove the sweep from ${name}, or feed it through an input that collects every task (a fan-in input), or sweep ${inherited.map(label).join(' and ')} instead.`);
+    } else {
+      add(ProblemCode.SweepConflict, id, null, `${name} would run once per task of two different sweeps (${inherited.map(label).join(' and ')}); Fluxo cannot pair their tasks`, `Keep the sweep on only one of ${inherited.map(label).join(' and ')}, or collect one of them with a fan-in block before ${name}.`);
+    }
+  }
 }
 
 export function hasErrors(problems: readonly Problem[]): boolean {

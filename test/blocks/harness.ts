@@ -23,7 +23,7 @@ export const DEFINITION = 'block.yaml';
 
 /** Third-party modules a block script may import; everything else it imports must be standard library. */
 export const THIRD_PARTY = new Set(['joblib', 'matplotlib', 'numpy', 'pandas', 'sklearn', 'scipy', 'skimage', 'xgboost', 'torch', 'pydicom', 'nibabel', 'PIL', 'transformers', 'datasets', 'vllm', 'accelerate', 'peft', 'monai', 'pysam']);
-export const STDLIB = new Set(['argparse', 'base64', 'datetime', 'html', 'json', 'math', 'os', 're', 'sys', 'tempfile', 'warnings']);
+export const STDLIB = new Set(['csv', 'shutil', 'shlex', 'subprocess', 'unicodedata', 'argparse', 'base64', 'datetime', 'html', 'json', 'math', 'os', 're', 'sys', 'tempfile', 'warnings']);
 /** Modules every bundle ships itself (lib/python); a block imports them without declaring them. */
 export const RUNTIME_MODULES = new Set(['fluxo_block']);
 export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

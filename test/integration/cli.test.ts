@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,11 +128,9 @@ describe('fluxo validate, compile, blocks, targets', () => {
     expect(fluxo(['compile', example, '--target', 'local', '--out', out]).code).toBe(2);
   }, 120_000);
 
-  it('lists blocks and targets as JSON', () => {
+  it('lists blocks as JSON', () => {
     const blocks = JSON.parse(fluxo(['blocks', '--json']).stdout);
     expect(blocks.blocks.map((b: { id: string }) => b.id)).toEqual(expect.arrayContaining(['clinical-dataset', 'report']));
-    const targets = JSON.parse(fluxo(['targets', '--json']).stdout);
-    expect(targets).toContainEqual(expect.objectContaining({ id: 'local', title: 'This computer' }));
   });
 
   it('explains a wrong command line with exit 2', () => {
@@ -140,5 +138,179 @@ describe('fluxo validate, compile, blocks, targets', () => {
     const r = fluxo(['compile', example]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/missing --target/);
+  });
+});
+
+/** Every file under dir, relative, sorted, with its bytes. */
+function tree(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const rel of (readdirSync(dir, { recursive: true }) as string[]).sort()) {
+    const full = path.join(dir, rel);
+    if (statSync(full).isFile()) out.set(rel, readFileSync(full));
+  }
+  return out;
+}
+
+describe('fluxo targets', () => {
+  const LAB = readFileSync(path.join(repo, 'resources/targets/lab.yaml'), 'utf8');
+
+  it('describes every profile: kind, where it comes from, login, partitions with limits, GPU syntax, and what is unknown', () => {
+    const r = fluxo(['targets'], { FLUXO_HOME: path.join(tmp, 'targets-plain') });
+    expect(r.code).toBe(0);
+    for (const id of ['local', 'lab', 'cesga-ft3', 'marenostrum5', 'leonardo', 'lumi']) expect(r.stdout).toMatch(new RegExp(`^${id}: .* \\[(local|slurm)\\] \\(shipped `, 'm'));
+    expect(r.stdout).toMatch(/account:\s+unknown \u2014 you will be asked \(e\.g\. curso123\)/);
+    expect(r.stdout).toMatch(/login:\s+ft3\.cesga\.es/);
+    expect(r.stdout).toContain('--gres=gpu:a100:N, 32 CPU cores per GPU');
+    expect(r.stdout).toContain('--gpus-per-node=N, 7 CPU cores per GPU');
+    expect(r.stdout).toMatch(/partitions:\s+cpu: time 1 h, 8 CPUs, memory 16 GB, no GPUs per node/);
+    expect(r.stdout).toMatch(/unknown:\s+whether an account \(-A\) is required/);
+    expect(r.stderr).toContain(path.join(tmp, 'targets-plain', 'targets'));
+  });
+
+  it("uses the user's profiles from FLUXO_HOME/targets: one with a shipped id replaces it; broken files are warnings that hide nothing", () => {
+    const home = path.join(tmp, 'targets-user');
+    mkdirSync(path.join(home, 'targets'), { recursive: true });
+    writeFileSync(path.join(home, 'targets', 'lab.yaml'), LAB.replace('title: Test cluster (loopback)', 'title: My own lab'));
+    writeFileSync(path.join(home, 'targets', 'uni.yaml'), LAB.replace('id: lab', 'id: uni'));
+    writeFileSync(path.join(home, 'targets', 'broken.yaml'), LAB.replace('id: lab', 'id: broken').replace('maxCpus: 8', 'maxCpus: eight'));
+
+    const text = fluxo(['targets'], { FLUXO_HOME: home });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`lab: My own lab [slurm] (user profile ${path.join(home, 'targets', 'lab.yaml')}, replaces the shipped `);
+    expect(text.stdout).toMatch(/^uni: /m);
+    expect(text.stderr).toMatch(new RegExp(`warning: target profile ${path.join(home, 'targets', 'broken.yaml').replace(/[.]/g, '\\.')} \\(partitions\\[0\\]\\.maxCpus\\): .*number`));
+
+    const json = JSON.parse(fluxo(['targets', '--json'], { FLUXO_HOME: home }).stdout);
+    const byId = new Map(json.targets.map((t: { id: string }) => [t.id, t]));
+    expect(byId.get('lab')).toMatchObject({ source: 'user', file: path.join(home, 'targets', 'lab.yaml'), profile: { title: 'My own lab', kind: 'slurm' } });
+    expect(byId.get('local')).toMatchObject({ source: 'shipped', overrides: null, profile: { title: 'This computer' } });
+    expect(byId.has('broken')).toBe(false);
+    expect(json.problems).toEqual([expect.objectContaining({ file: path.join(home, 'targets', 'broken.yaml'), field: 'partitions[0].maxCpus' })]);
+
+    // compile and export use the same profiles: a tighter user limit refuses the example.
+    writeFileSync(path.join(home, 'targets', 'lab.yaml'), LAB.replace(/maxTimeMinutes: 60/g, 'maxTimeMinutes: 5'));
+    const refused = fluxo(['export', example, '--target', 'lab', '--out', path.join(tmp, 'export-user-lab')], { FLUXO_HOME: home });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^error T\d+ \(step \w+, field resources\.timeMinutes\): .*at most 5 min.* Fix: /m);
+  });
+});
+
+describe('fluxo export', () => {
+  it('writes a standalone Slurm bundle into DIR: submit.sh, cancel.sh, scripts, manifest, README.txt, RO-Crate, the pipeline, blocks and lib; prints the estimate', () => {
+    const out = path.join(tmp, 'export-lab');
+    const r = fluxo(['export', example, '--target', 'lab', '--out', out, '--qos', 'normal', '--reservation', 'course1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const f of ['submit.sh', 'cancel.sh', 'manifest.json', 'README.txt', 'ro-crate-metadata.json', 'pipeline.fluxo', 'blocks/train-classifier/train.py', 'lib/python/fluxo_block.py']) {
+      expect(existsSync(path.join(out, f)), f).toBe(true);
+    }
+    expect(existsSync(path.join(out, 'bundle'))).toBe(false);
+    expect(existsSync(path.join(out, 'run.sh'))).toBe(false);
+    const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    for (const s of manifest.steps) expect(existsSync(path.join(out, s.script)), s.script).toBe(true);
+    expect(manifest).toMatchObject({ target: 'lab', targetKind: 'slurm', qos: 'normal', reservation: 'course1' });
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, target: 'lab', targetSource: 'shipped', bundleDir: out, estimate: manifest.estimate });
+    const e = manifest.estimate;
+    expect(r.stderr).toContain(`Estimate: at most ${e.coreHours} core-hours and ${e.gpuHours} GPU-hours; ${e.jobs} jobs, ${e.tasks} tasks.`);
+    expect(r.stderr).toContain('bash submit.sh');
+    // The exact document travels with the bundle, and the crate's main workflow is that file.
+    expect(JSON.parse(readFileSync(path.join(out, 'pipeline.fluxo'), 'utf8')).metadata.name).toBe(JSON.parse(readFileSync(example, 'utf8')).metadata.name);
+    const crate = JSON.parse(readFileSync(path.join(out, 'ro-crate-metadata.json'), 'utf8'));
+    const root = crate['@graph'].find((x: { '@id': string }) => x['@id'] === './');
+    expect(root.mainEntity).toEqual({ '@id': 'pipeline.fluxo' });
+    const readme = readFileSync(path.join(out, 'README.txt'), 'utf8');
+    expect(readme).toContain('$HOME/fluxo-runs/');
+    expect(readme).toContain('Reservation: course1');
+    for (const f of ['submit.sh', 'cancel.sh', ...manifest.steps.map((s: { script: string }) => s.script)]) {
+      const check = spawnSync('bash', ['-n', path.join(out, f)], { encoding: 'utf8' });
+      expect(check.status, `${f}: ${check.stderr}`).toBe(0);
+    }
+  });
+
+  it('exporting twice gives byte-identical bundles', () => {
+    const a = tree(path.join(tmp, 'export-lab'));
+    const outB = path.join(tmp, 'export-lab-again');
+    expect(fluxo(['export', example, '--target', 'lab', '--out', outB, '--qos', 'normal', '--reservation', 'course1']).code).toBe(0);
+    const b = tree(outB);
+    expect([...b.keys()]).toEqual([...a.keys()]);
+    for (const [f, bytes] of a) expect(b.get(f)?.equals(bytes), f).toBe(true);
+  });
+
+  it('a bundle for this computer, copied elsewhere, runs with bash run.sh and no Fluxo', () => {
+    const out = path.join(tmp, 'export-local');
+    const r = fluxo(['export', example, '--target', 'local', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(path.join(out, 'submit.sh'))).toBe(false);
+    const carried = path.join(tmp, 'elsewhere', 'my-run', 'bundle');
+    cpSync(out, carried, { recursive: true });
+    const run = spawnSync('bash', [path.join(carried, 'run.sh')], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: tmp, FLUXO_PYTHON: '/usr/bin/python3' }, timeout: 120_000 });
+    expect(run.status, run.stderr + run.stdout).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(tmp, 'elsewhere', 'my-run', 'steps/evaluate/metrics.json'), 'utf8')).roc_auc).toBeGreaterThan(0.9);
+  }, 120_000);
+
+  it('never overwrites: a non-empty DIR or a file is refused with exit 2 and left as it was; an empty DIR is used', () => {
+    const full = path.join(tmp, 'export-full');
+    mkdirSync(full);
+    writeFileSync(path.join(full, 'precious.txt'), 'keep me');
+    const r = fluxo(['export', example, '--target', 'lab', '--out', full]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is not empty; choose a new or empty folder so nothing is overwritten/);
+    expect(readdirSync(full)).toEqual(['precious.txt']);
+
+    const file = path.join(tmp, 'export-file');
+    writeFileSync(file, 'x');
+    expect(fluxo(['export', example, '--target', 'lab', '--out', file]).stderr).toMatch(/is a file/);
+
+    const empty = path.join(tmp, 'export-empty');
+    mkdirSync(empty);
+    expect(fluxo(['export', example, '--target', 'lab', '--out', empty]).code).toBe(0);
+    expect(existsSync(path.join(empty, 'submit.sh'))).toBe(true);
+    // No partial folders are left beside it.
+    expect(readdirSync(tmp).filter((n) => n.includes('.partial-'))).toEqual([]);
+  });
+
+  it('refuses invalid input with exit 2, one line per problem (code, step, message, fix), and writes nothing', () => {
+    const out = path.join(tmp, 'export-invalid');
+    const file = exampleWith((doc) => {
+      doc.steps[2].resources = { gpus: 4 };
+      doc.steps[3].resources = { timeMinutes: 600 };
+    });
+    const r = fluxo(['export', file, '--target', 'lab', '--out', out]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    const errors = lines.filter((l) => l.startsWith('error '));
+    expect(errors.length).toBeGreaterThanOrEqual(2);
+    for (const l of errors) expect(l).toMatch(/^error [VT]\d{3} \(step \w+(, field [\w.]+)?\): .+ Fix: .+/);
+    expect(r.stderr).toMatch(/\(step evaluate, field resources\.timeMinutes\): .*at most 1 h/);
+    expect(r.stderr).toMatch(/\(step train, field resources\.gpus\): .*2 GPUs/);
+    expect(r.stderr).toMatch(/nothing was written/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses an account that would inject an #SBATCH line, and a required account that is missing', () => {
+    const out = path.join(tmp, 'export-inject');
+    const r = fluxo(['export', example, '--target', 'lab', '--out', out, '--account', 'proj\n#SBATCH --wrap=evil']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error T\d{3} .*account.* Fix: /m);
+    expect(existsSync(out)).toBe(false);
+    const missing = fluxo(['export', example, '--target', 'leonardo', '--out', out]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/account/i);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('exit 1 when the bundle cannot be written, with the reason, and nothing left behind', () => {
+    const r = fluxo(['export', example, '--target', 'lab', '--out', '/proc/fluxo-cannot-write-here']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/could not write \/proc\/fluxo-cannot-write-here: /);
+  });
+
+  it('explains a wrong command line with exit 2 and the usage', () => {
+    const r = fluxo(['export', example, '--out', path.join(tmp, 'x')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/missing --target ID/);
+    expect(r.stderr).toContain('fluxo export FILE --target ID --out DIR [--account A] [--qos Q] [--reservation R] [--json]');
+    const unknown = fluxo(['export', example, '--target', 'nowhere', '--out', path.join(tmp, 'x')]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/there is no target "nowhere"; known targets: .*lab/);
   });
 });

@@ -1,17 +1,14 @@
 #!/usr/bin/env python3
 """Fluxo block "Clinical dataset": writes a dataset that ships inside scikit-learn as a CSV table.
 
-Nothing is downloaded: both datasets are files installed with scikit-learn.
+Nothing is downloaded: the datasets are files installed with scikit-learn.
 """
 import argparse
 
-import pandas as pd
+import pandas as pd  # noqa: F401  (the datasets arrive as pandas frames: as_frame=True)
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
 from fluxo_block import fail, write_atomically
-
-DATASETS = ("breast_cancer", "diabetes")
-
 
 def breast_cancer():
     data = load_breast_cancer(as_frame=True)
@@ -23,15 +20,30 @@ def breast_cancer():
     return frame
 
 
-def diabetes():
+def diabetes_data():
     try:
-        data = load_diabetes(as_frame=True, scaled=False)  # original units (age in years, BMI, ...)
+        return load_diabetes(as_frame=True, scaled=False)  # original units (age in years, BMI, ...)
     except TypeError:  # scikit-learn older than 1.1 has no "scaled" option
-        data = load_diabetes(as_frame=True)
+        return load_diabetes(as_frame=True)
+
+
+def diabetes():
+    data = diabetes_data()
     frame = data.data.copy()
     progression = data.target
     frame["target"] = (progression > progression.median()).astype("int64")
     return frame
+
+
+def diabetes_progression():
+    data = diabetes_data()
+    frame = data.data.copy()
+    # The score as measured (25 to 346): a number to predict with Train regressor.
+    frame["target"] = data.target.astype("float64")
+    return frame
+
+
+DATASETS = {"breast_cancer": breast_cancer, "diabetes": diabetes, "diabetes_progression": diabetes_progression}
 
 
 def main():
@@ -46,10 +58,14 @@ def main():
     if not args.output:
         fail("no output file name was given; this is a Fluxo bug, please report it.")
 
-    frame = breast_cancer() if name == "breast_cancer" else diabetes()
-    counts = frame["target"].value_counts().sort_index()
+    frame = DATASETS[name]()
     print("Loaded %s: %d rows, %d feature columns" % (name, len(frame), frame.shape[1] - 1))
-    print("Target classes: " + ", ".join("%s (%d rows)" % (k, v) for k, v in counts.items()))
+    if frame["target"].dtype.kind == "f":
+        target = frame["target"]
+        print("Target: a measurement from %g to %g (median %g)" % (target.min(), target.max(), target.median()))
+    else:
+        counts = frame["target"].value_counts().sort_index()
+        print("Target classes: " + ", ".join("%s (%d rows)" % (k, v) for k, v in counts.items()))
 
     write_atomically(args.output, lambda tmp: frame.to_csv(tmp, index=False))
     print("Wrote " + args.output)

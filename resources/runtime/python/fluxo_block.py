@@ -3,7 +3,9 @@
 What it is
     The small pieces every block script needs the same way: stopping with a plain error message,
     writing outputs atomically, reading settings (numbers, whole numbers, yes/no) and input tables,
-    and naming columns in messages. Written once here instead of once per block.
+    and naming columns in messages. Written once here instead of once per block. A last section
+    holds what the tabular blocks share: outcome and feature columns, the classifier choices,
+    scores, model files and figures.
 
 Where it comes from
     The source is ``resources/runtime/python/fluxo_block.py`` in the Fluxo repository. The compiler
@@ -39,6 +41,21 @@ __all__ = [
     "list_columns",
     "read_table",
     "plain",
+    # Tabular helpers (the section at the end of this file).
+    "MODEL_TITLES",
+    "CLASSIFIERS",
+    "MODEL_MAKERS",
+    "rounded",
+    "available_cpus",
+    "target_values",
+    "check_features",
+    "classifier_settings",
+    "make_classifier",
+    "fit_quietly",
+    "classification_scores",
+    "load_model",
+    "model_inputs",
+    "write_figure",
 ]
 
 
@@ -148,3 +165,301 @@ def read_table(path, what):
 def plain(value):
     """numpy scalars to Python values, so they go into JSON and compare equal to CSV values."""
     return value.item() if hasattr(value, "item") else value
+
+
+# ---------------------------------------------------------------------------------------------
+# Tabular helpers: shared by the blocks that train, cross-validate, evaluate and explain
+# scikit-learn models on tables (train-classifier, cross-validate, train-regressor,
+# evaluate-classifier, evaluate-regressor, permutation-importance). Same rules as above:
+# third-party modules are imported inside the function that needs them.
+# ---------------------------------------------------------------------------------------------
+
+#: Model kinds as saved in a model file ("kind"), with the name users read in logs and figures.
+#: Regressors reuse "random_forest" and "gradient_boosting"; the file's "task" tells them apart.
+MODEL_TITLES = {
+    "logistic_regression": "Logistic regression",
+    "random_forest": "Random forest",
+    "gradient_boosting": "Gradient boosting",
+    "xgboost": "XGBoost",
+    "linear": "Linear regression (ridge)",
+}
+
+#: The classifier kinds Train classifier and Cross-validate offer, in the order of their choice lists.
+CLASSIFIERS = ("logistic_regression", "random_forest", "gradient_boosting", "xgboost")
+
+#: What a saved model predicts ("task" in the model file) and the block that makes such models.
+MODEL_MAKERS = {"classification": "Train classifier", "regression": "Train regressor"}
+
+
+def rounded(value, digits=4):
+    """A metric for JSON: a float rounded to ``digits`` decimals, or None when it has no value."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if value != value else round(value, digits)  # NaN (x != x) is "not available"
+
+
+def available_cpus():
+    """CPUs this process may use: respects Slurm's and taskset's CPU limits where the OS tells them."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def target_values(table, target, what="table"):
+    """The outcome column of a table, with rows whose outcome is empty dropped (and said so).
+
+    Returns ``(table, y)``. Whole-number floats become integers (1.0 -> 1) so classes read as
+    written. A missing column stops the block with the table's columns listed.
+    """
+    if target not in table.columns:
+        fail('the %s has no column "%s"; its columns are %s. Set "Target column" to the column that holds '
+             "the outcome to predict." % (what, target, list_columns(table.columns)))
+    missing = int(table[target].isna().sum())
+    if missing:
+        print('Dropped %d rows with no value in "%s"' % (missing, target))
+        table = table[table[target].notna()].reset_index(drop=True)
+        if len(table) == 0:
+            fail('every row of the %s has an empty "%s"; there is nothing to use.' % (what, target))
+    y = table[target]
+    if y.dtype.kind == "f" and len(y) and (y == y.round()).all():
+        y = y.astype("int64")
+    return table, y
+
+
+def check_features(table, features, what="table"):
+    """Stops the block when a feature column holds text or has empty cells, naming the columns."""
+    import pandas as pd
+
+    text = [c for c in features if not pd.api.types.is_numeric_dtype(table[c])]
+    if text:
+        fail("these columns of the %s hold text, but the model needs numbers: %s. Remove them or turn them into "
+             "numbers (e.g. 0/1) first." % (what, list_columns(text)))
+    empty = [c for c in features if table[c].isna().any()]
+    if empty:
+        fail('these columns of the %s have empty cells: %s. Add an "Impute and scale" step before this one, or '
+             "remove the incomplete rows or columns." % (what, list_columns(empty)))
+
+
+def classifier_settings(args):
+    """Reads and checks the classifier settings Train classifier and Cross-validate share.
+
+    ``args`` has the attributes ``model``, ``c``, ``n_estimators``, ``max_depth``,
+    ``learning_rate`` and ``seed`` as text (argparse). Settings hidden in the editor arrive empty
+    and take their defaults; the rest are checked only for the chosen model.
+    """
+    kind = args.model.strip() or "logistic_regression"
+    if kind not in CLASSIFIERS:
+        fail('unknown model "%s"; choose one of: %s.' % (kind, ", ".join(CLASSIFIERS)))
+    settings = {
+        "kind": kind,
+        "c": parse_number(args.c, "Regularisation (C)", 1.0),
+        "n_estimators": parse_integer(args.n_estimators, "Number of trees", 200),
+        "max_depth": parse_integer(args.max_depth, "Maximum tree depth", 0),
+        "learning_rate": parse_number(args.learning_rate, "Learning rate", 0.1),
+        "seed": parse_integer(args.seed, "Random seed", 42),
+    }
+    if kind == "logistic_regression" and not settings["c"] > 0:
+        fail('"Regularisation (C)" must be above 0 (it is %s); 1 is a good start.' % settings["c"])
+    if kind != "logistic_regression" and settings["n_estimators"] < 1:
+        fail('"Number of trees" must be at least 1 (it is %d); 200 is a good start.' % settings["n_estimators"])
+    if settings["max_depth"] < 0:
+        fail('"Maximum tree depth" must be 0 (no limit) or more (it is %d).' % settings["max_depth"])
+    if kind in ("gradient_boosting", "xgboost") and not 0 < settings["learning_rate"] <= 1:
+        fail('"Learning rate" must be above 0 and at most 1 (it is %s); 0.1 is a good start.' % settings["learning_rate"])
+    if not 0 <= settings["seed"] <= 2**32 - 1:
+        fail('"Random seed" must be between 0 and 4294967295 (it is %d).' % settings["seed"])
+    return settings
+
+
+def _xgboost():
+    # Optional: only the "xgboost" choice needs it, so it is imported here and nowhere at module
+    # level, and the blocks do not declare it (declaring it would make every run require it).
+    try:
+        import xgboost
+    except ImportError:
+        fail('the model "XGBoost" needs the Python package xgboost, which this Python does not have. Install it '
+             '(Debian/Ubuntu: "apt install python3-xgboost"; elsewhere: "pip install xgboost") or choose '
+             '"Gradient boosting", which gives similar results with scikit-learn alone.')
+    return xgboost
+
+
+def make_classifier(settings, classes, n_jobs=1):
+    """An unfitted classifier for :func:`classifier_settings`' result.
+
+    ``classes`` are the outcome classes in the training data (XGBoost needs them numbered 0, 1, ...).
+    Returns ``(estimator, description, params)``: the description is for the log ("random forest
+    (200 trees, max depth unlimited)"), the params go into the model file and the metrics.
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    kind, seed = settings["kind"], settings["seed"]
+    depth = settings["max_depth"]
+    if kind == "logistic_regression":
+        c = settings["c"]
+        estimator = Pipeline([
+            ("scale", StandardScaler()),
+            ("classify", LogisticRegression(C=c, max_iter=10000, random_state=seed)),
+        ])
+        return estimator, "logistic regression (C = %g)" % c, {"c": c}
+    trees = settings["n_estimators"]
+    if kind == "random_forest":
+        estimator = RandomForestClassifier(
+            n_estimators=trees, max_depth=depth or None, random_state=seed, n_jobs=max(1, min(n_jobs, trees)))
+        return (estimator, "random forest (%d trees, max depth %s)" % (trees, depth or "unlimited"),
+                {"n_estimators": trees, "max_depth": depth})
+    rate = settings["learning_rate"]
+    if kind == "gradient_boosting":
+        # Histogram-based boosting: the scikit-learn counterpart of XGBoost and LightGBM, fast on
+        # thousands of rows. Early stopping stays off so the number of trees is the one asked for.
+        estimator = HistGradientBoostingClassifier(
+            max_iter=trees, max_depth=depth or None, learning_rate=rate, early_stopping=False, random_state=seed)
+        return (estimator,
+                "gradient boosting (%d trees, learning rate %g, max depth %s)" % (trees, rate, depth or "unlimited"),
+                {"n_estimators": trees, "max_depth": depth, "learning_rate": rate})
+    xgboost = _xgboost()
+    numbered = list(range(len(classes)))
+    if set(classes) != set(numbered):
+        fail('XGBoost needs the outcome classes numbered %s, but they are %s; recode the target column, or '
+             'choose "Gradient boosting".'
+             % (", ".join(str(n) for n in numbered), ", ".join(str(c) for c in sorted(classes, key=str))))
+    estimator = xgboost.XGBClassifier(
+        n_estimators=trees, max_depth=depth or None, learning_rate=rate, random_state=seed,
+        n_jobs=max(1, n_jobs), tree_method="hist")
+    return (estimator, "XGBoost (%d trees, learning rate %g, max depth %s)" % (trees, rate, depth or "6, its default"),
+            {"n_estimators": trees, "max_depth": depth, "learning_rate": rate})
+
+
+def fit_quietly(estimator, X, y):
+    """Fits, turning a fitting error into a plain message and a convergence warning into a note.
+
+    Returns True when the model did not fully converge (logistic regression), which the caller
+    reports in its own words.
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        try:
+            estimator.fit(X, y)
+        except ValueError as exc:
+            fail("training failed: %s. Check that every feature column holds finite numbers." % str(exc).rstrip("."))
+    for w in caught:
+        if not issubclass(w.category, ConvergenceWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return any(issubclass(w.category, ConvergenceWarning) for w in caught)
+
+
+def classification_scores(truth, predicted, proba, classes):
+    """Accuracy, ROC AUC, precision, recall and F1 of predictions, rounded for JSON.
+
+    With two classes the positive class is the second (the larger: 1 of 0/1); with more, ROC AUC
+    is the mean of each class against the rest and the others are macro averages. A score without
+    a value is None: ROC AUC when the rows hold a single class (a small subgroup, a small fold),
+    and for two classes precision without predicted positives, recall without actual ones.
+    """
+    import numpy as np
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+
+    truth = np.asarray(truth)
+    binary = len(classes) == 2
+    if binary:
+        positive = classes[1]
+        is_positive = truth == positive
+        auc = roc_auc_score(is_positive, proba[:, 1]) if 0 < is_positive.sum() < len(truth) else None
+        averaging = {"average": "binary", "pos_label": positive}
+    else:
+        per_class = []
+        for k, cls in enumerate(classes):
+            is_cls = truth == cls
+            if is_cls.any() and not is_cls.all():
+                per_class.append(roc_auc_score(is_cls, proba[:, k]))
+        auc = float(np.mean(per_class)) if per_class else None
+        averaging = {"average": "macro", "labels": classes}
+    scores = {
+        "accuracy": rounded(accuracy_score(truth, predicted)),
+        "roc_auc": rounded(auc),
+        "precision": rounded(precision_score(truth, predicted, zero_division=0, **averaging)),
+        "recall": rounded(recall_score(truth, predicted, zero_division=0, **averaging)),
+        "f1": rounded(f1_score(truth, predicted, zero_division=0, **averaging)),
+    }
+    if binary:
+        # Undefined is not zero: without predicted positives precision has no value, without
+        # actual positives recall has none (scikit-learn would say 0 and warn).
+        flagged, actual = int((np.asarray(predicted) == positive).sum()), int(is_positive.sum())
+        if not flagged:
+            scores["precision"] = None
+        if not actual:
+            scores["recall"] = None
+        if not flagged and not actual:
+            scores["f1"] = None
+    return scores
+
+
+def load_model(path, task):
+    """Loads a model file written by Train classifier (task "classification") or Train regressor
+    ("regression"); ``task`` None takes either. Stops with a message naming the block to connect.
+
+    Model files are joblib (pickle) files: loading one can run code, which the blocks' help says.
+    """
+    import joblib
+    import sklearn
+
+    maker = MODEL_MAKERS.get(task, "Train classifier or Train regressor")
+    if not path:
+        fail("no model is connected; connect the output of a %s step." % maker)
+    if not os.path.isfile(path):
+        fail('the model file "%s" does not exist; run the %s step first.' % (path, maker))
+    try:
+        saved = joblib.load(path)
+    except Exception as exc:  # a foreign or damaged file can fail in many ways; all mean the same to the user
+        fail('"%s" is not a model saved by %s (%s); connect the output of a %s step.'
+             % (path, maker, type(exc).__name__, maker))
+    keys = ("model", "features", "target", "kind")
+    if not isinstance(saved, dict) or any(k not in saved for k in keys):
+        fail('"%s" is not a model saved by %s; connect the output of a %s step.' % (path, maker, maker))
+    saved.setdefault("task", "classification")  # model files from before Train regressor existed
+    if task and saved["task"] != task:
+        fail('this model was made by %s, but this step needs one from %s; connect it to %s instead.'
+             % (MODEL_MAKERS.get(saved["task"], saved["task"]), maker,
+                "Evaluate regressor" if saved["task"] == "regression" else "Evaluate classifier"))
+    trained_with = saved.get("sklearn_version")
+    if trained_with and trained_with != sklearn.__version__:
+        print("Note: the model was trained with scikit-learn %s and is used with %s" % (trained_with, sklearn.__version__))
+    return saved
+
+
+def model_inputs(table, saved, target, what="test table"):
+    """The feature columns and outcome of a table for a saved model: ``(table, X, y)``.
+
+    Checks that the outcome column and every feature the model was trained on are present,
+    numeric and complete; rows with an empty outcome are dropped. Extra columns are ignored.
+    """
+    if target not in table.columns:
+        fail('the %s has no column "%s"; its columns are %s. Set "Target column" to the column that holds '
+             'the true outcome (the model was trained on "%s").'
+             % (what, target, list_columns(table.columns), saved["target"]))
+    features = list(saved["features"])
+    missing = [f for f in features if f not in table.columns]
+    if missing:
+        fail("the %s lacks %d column(s) the model was trained on: %s. Use a table with the same columns as the "
+             "training table (split both from one table)." % (what, len(missing), list_columns(missing)))
+    table, y = target_values(table, target, what)
+    check_features(table, features, what)
+    return table, table[features], y
+
+
+def write_figure(fig, path, dpi=110):
+    """Saves a matplotlib figure as PNG, atomically (see :func:`write_atomically`), and closes it."""
+    import matplotlib.pyplot as plt
+
+    try:
+        write_atomically(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
+    finally:
+        plt.close(fig)

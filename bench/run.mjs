@@ -1,0 +1,31 @@
+// Runs a benchmark written in TypeScript: bundles it with esbuild (as the app's own build does)
+// into a temporary folder, then runs it with Node. Usage: node bench/run.mjs [bench/NAME.bench.ts]
+import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const entry = path.resolve(root, process.argv[2] ?? 'bench/compile.bench.ts');
+const out = mkdtempSync(path.join(os.tmpdir(), 'fluxo-bench-'));
+try {
+  const outfile = path.join(out, 'bench.mjs');
+  await build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    logLevel: 'warning',
+    // CommonJS dependencies (yaml) call require(); an ES module bundle has to provide it.
+    banner: { js: "import { createRequire as __fluxoCreateRequire } from 'node:module'; const require = __fluxoCreateRequire(import.meta.url);" },
+  });
+  const r = spawnSync(process.execPath, [outfile], { stdio: 'inherit', env: { ...process.env, FLUXO_REPO: root } });
+  process.exitCode = r.status ?? 1;
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
