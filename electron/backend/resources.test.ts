@@ -32,7 +32,7 @@ describe('loadTargets', () => {
     const userDir = userTargetsDir(home);
     expect(userDir).toBe(path.join(home, 'targets'));
     mkdirSync(userDir, { recursive: true });
-    writeFileSync(path.join(userDir, 'lab.yaml'), LAB.replace('maxTimeMinutes: 60', 'maxTimeMinutes: 120'));
+    writeFileSync(path.join(userDir, 'lab.yaml'), LAB.replace('maxTimeMinutes: 1440', 'maxTimeMinutes: 120'));
     writeFileSync(path.join(userDir, 'uni.yaml'), LAB.replace('id: lab', 'id: uni').replace('title: Test cluster (loopback)', 'title: University cluster'));
     writeFileSync(path.join(userDir, 'typo.yml'), LAB.replace('id: lab', 'id: typo').replace('syntax: gres', 'syntax: gpus'));
     writeFileSync(path.join(userDir, 'notes.txt'), 'not a profile, ignored');

@@ -142,7 +142,7 @@ describe('describeTarget', () => {
   it('the lab profile knows its limits: nothing about partitions is listed as unknown', () => {
     const lab = byId('lab').profile as SlurmProfile;
     expect(unknownFacts(lab)).toEqual([]);
-    expect(describeTarget(byId('lab')).join('\n')).toMatch(/cpu: time 1 h, 8 CPUs, memory 16 GB, no GPUs per node \(default for CPU steps\)/);
+    expect(describeTarget(byId('lab')).join('\n')).toMatch(/cpu: time 1 d, 8 CPUs, memory 16 GB, no GPUs per node \(default for CPU steps\)/);
   });
 
   it('a local profile is one heading and its description', () => {

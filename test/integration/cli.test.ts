@@ -162,7 +162,7 @@ describe('fluxo targets', () => {
     expect(r.stdout).toMatch(/login:\s+ft3\.cesga\.es/);
     expect(r.stdout).toContain('--gres=gpu:a100:N, 32 CPU cores per GPU');
     expect(r.stdout).toContain('--gpus-per-node=N, 7 CPU cores per GPU');
-    expect(r.stdout).toMatch(/partitions:\s+cpu: time 1 h, 8 CPUs, memory 16 GB, no GPUs per node/);
+    expect(r.stdout).toMatch(/partitions:\s+cpu: time 1 d, 8 CPUs, memory 16 GB, no GPUs per node/);
     expect(r.stdout).toMatch(/unknown:\s+whether an account \(-A\) is required/);
     expect(r.stderr).toContain(path.join(tmp, 'targets-plain', 'targets'));
   });
@@ -188,7 +188,7 @@ describe('fluxo targets', () => {
     expect(json.problems).toEqual([expect.objectContaining({ file: path.join(home, 'targets', 'broken.yaml'), field: 'partitions[0].maxCpus' })]);
 
     // compile and export use the same profiles: a tighter user limit refuses the example.
-    writeFileSync(path.join(home, 'targets', 'lab.yaml'), LAB.replace(/maxTimeMinutes: 60/g, 'maxTimeMinutes: 5'));
+    writeFileSync(path.join(home, 'targets', 'lab.yaml'), LAB.replace(/maxTimeMinutes: 1440/g, 'maxTimeMinutes: 5'));
     const refused = fluxo(['export', example, '--target', 'lab', '--out', path.join(tmp, 'export-user-lab')], { FLUXO_HOME: home });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^error T\d+ \(step \w+, field resources\.timeMinutes\): .*at most 5 min.* Fix: /m);
@@ -272,7 +272,7 @@ describe('fluxo export', () => {
     const out = path.join(tmp, 'export-invalid');
     const file = exampleWith((doc) => {
       doc.steps[2].resources = { gpus: 4 };
-      doc.steps[3].resources = { timeMinutes: 600 };
+      doc.steps[3].resources = { timeMinutes: 2000 };
     });
     const r = fluxo(['export', file, '--target', 'lab', '--out', out]);
     expect(r.code).toBe(2);
@@ -280,7 +280,7 @@ describe('fluxo export', () => {
     const errors = lines.filter((l) => l.startsWith('error '));
     expect(errors.length).toBeGreaterThanOrEqual(2);
     for (const l of errors) expect(l).toMatch(/^error [VT]\d{3} \(step \w+(, field [\w.]+)?\): .+ Fix: .+/);
-    expect(r.stderr).toMatch(/\(step evaluate, field resources\.timeMinutes\): .*at most 1 h/);
+    expect(r.stderr).toMatch(/\(step evaluate, field resources\.timeMinutes\): .*at most 1 d/);
     expect(r.stderr).toMatch(/\(step train, field resources\.gpus\): .*2 GPUs/);
     expect(r.stderr).toMatch(/nothing was written/);
     expect(existsSync(out)).toBe(false);
