@@ -28,7 +28,10 @@ Rules for this file
 Every error goes through :func:`fail`: one line ``error: <message>`` on standard error and exit
 status 2, which Fluxo shows as the step's failure reason (no traceback).
 """
+import csv
+import json
 import os
+import re
 import sys
 
 __all__ = [
@@ -55,6 +58,12 @@ __all__ = [
     "classification_scores",
     "load_model",
     "model_inputs",
+    # Records for the language-model blocks (the last section of this file).
+    "DATA_EXTENSIONS",
+    "find_data_file",
+    "read_records",
+    "field_text",
+    "check_field",
     "write_figure",
 ]
 
@@ -463,3 +472,92 @@ def write_figure(fig, path, dpi=110):
         write_atomically(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
     finally:
         plt.close(fig)
+
+
+# Records (JSON Lines, JSON, CSV, TSV) for the language-model blocks: training data, prompts, answers.
+DATA_EXTENSIONS = (".jsonl", ".json", ".csv", ".tsv")
+
+
+def find_data_file(path, what):
+    """The file to read: ``path`` itself, or the one data file in a folder (Upload data and Remote
+    path give folders that hold the file under its own name)."""
+    if not path:
+        fail("no %s is connected; connect a step that gives it (for example Upload data or Remote path)." % what)
+    if os.path.isdir(path):
+        names = sorted(n for n in os.listdir(path) if not n.startswith(".") and n.lower().endswith(DATA_EXTENSIONS))
+        if len(names) == 1:
+            return os.path.join(path, names[0])
+        if not names:
+            fail('the folder "%s" (the %s) holds no .jsonl, .json, .csv or .tsv file.' % (path, what))
+        fail('the folder "%s" (the %s) holds several data files (%s); give a folder with one of them, or the file '
+             "itself." % (path, what, ", ".join(names)))
+    if not os.path.isfile(path):
+        fail('the %s "%s" does not exist; run the step that produces it first.' % (what, path))
+    return path
+
+
+def read_records(path, what):
+    """Records (dicts) from JSON Lines, a JSON list, CSV or TSV, told apart by their first character.
+
+    CSV values stay text exactly as written ("007" stays "007"), which matters for answers.
+    """
+    path = find_data_file(path, what)
+    try:
+        with open(path, "r", encoding="utf-8-sig", newline="") as handle:
+            text = handle.read()
+    except UnicodeDecodeError:
+        fail('the %s "%s" is not UTF-8 text; save it as UTF-8.' % (what, path))
+    start = text.lstrip()[:1]
+    if not start:
+        fail('the %s "%s" is empty.' % (what, path))
+    if start == "[":
+        try:
+            records = json.loads(text)
+        except ValueError as exc:
+            fail('the %s "%s" is not valid JSON (%s).' % (what, path, exc))
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            fail('the %s "%s" must be a JSON list of objects such as {"prompt": "...", "response": "..."}.' % (what, path))
+    elif start == "{":
+        records = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as exc:
+                fail('line %d of the %s "%s" is not valid JSON (%s); JSON Lines files hold one object per line.'
+                     % (number, what, path, exc))
+            if not isinstance(record, dict):
+                fail('line %d of the %s "%s" is not a JSON object.' % (number, what, path))
+            records.append(record)
+    else:
+        delimiter = "\t" if path.lower().endswith(".tsv") else ","
+        reader = csv.DictReader(text.splitlines(True), delimiter=delimiter, strict=True)
+        try:
+            records = list(reader)
+        except csv.Error as exc:
+            fail('the %s "%s" is not a readable CSV table (%s).' % (what, path, exc))
+        for number, record in enumerate(records, 2):
+            if None in record:
+                fail('line %d of the %s "%s" has more cells than the header; quote cells that contain "%s".'
+                     % (number, what, path, "tab" if delimiter == "\t" else ","))
+    if not records:
+        fail('the %s "%s" holds no records.' % (what, path))
+    return records
+
+
+def field_text(record, field, number, what):
+    """The text of one field of record ``number`` (1-based); numbers count as text, anything else stops."""
+    value = record.get(field)
+    if value is None:
+        fail('record %d of the %s has no "%s"; its fields are %s.' % (number, what, field, ", ".join('"%s"' % k for k in record)))
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        fail('record %d of the %s: "%s" must be text, not %s.' % (number, what, field, type(value).__name__))
+    return str(value)
+
+
+def check_field(records, field, what, setting):
+    """Stops with the fields the data does have when the first record lacks ``field``."""
+    if field not in records[0]:
+        fail('the %s has no field "%s"; its fields are %s. Set "%s" to one of them.'
+             % (what, field, ", ".join('"%s"' % k for k in records[0]), setting))
