@@ -6,6 +6,13 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'net', 'url', 'util', 'stream', 'events'];
+// ssh2 lives behind electron/ssh/transport.ts: only ssh2Transport.ts may import it, so that the SSH
+// library can be replaced in one file (and tests use the real transport, never a mocked ssh2).
+const ssh2OnlyInTransport = { group: ['ssh2', 'ssh2/*'], message: 'Only electron/ssh/ssh2Transport.ts imports ssh2; use electron/ssh (transport.ts).' };
+const electronLayering = [
+  { group: ['electron'], message: 'Only electron/main.ts and electron/preload.ts import electron; pass what you need in.' },
+  { group: ['**/renderer/**'], message: 'electron/ must not import from renderer/.' },
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'release/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'resources/**', 'coverage/**'] },
@@ -61,17 +68,22 @@ export default tseslint.config(
     ignores: ['electron/main.ts', 'electron/preload.ts', 'electron/**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['electron'], message: 'Only electron/main.ts and electron/preload.ts import electron; pass what you need in.' },
-          { group: ['**/renderer/**'], message: 'electron/ must not import from renderer/.' },
-        ],
+        patterns: [...electronLayering, ssh2OnlyInTransport],
       }],
     },
   },
   {
     files: ['electron/main.ts', 'electron/preload.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/renderer/**'], message: 'electron/ must not import from renderer/.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/renderer/**'], message: 'electron/ must not import from renderer/.' }, ssh2OnlyInTransport] }],
     },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.{ts,mjs}', 'electron/**/*.test.ts', '*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [ssh2OnlyInTransport] }] },
+  },
+  {
+    files: ['electron/ssh/ssh2Transport.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: electronLayering }] },
   },
 );

@@ -21,8 +21,16 @@ try {
     target: 'node20',
     format: 'esm',
     logLevel: 'warning',
-    // CommonJS dependencies (yaml) call require(); an ES module bundle has to provide it.
-    banner: { js: "import { createRequire as __fluxoCreateRequire } from 'node:module'; const require = __fluxoCreateRequire(import.meta.url);" },
+    // ssh2's optional native addons: copied beside the bundle and required from there (see
+    // scripts/build-node.mjs); a missing one makes ssh2 fall back to pure JS, never fail.
+    loader: { '.node': 'copy' },
+    // CommonJS dependencies (yaml, ssh2) call require() and read __dirname; an ES module bundle
+    // has to provide them.
+    banner: {
+      js:
+        "import { createRequire as __fluxoCreateRequire } from 'node:module'; import { fileURLToPath as __fluxoFileURLToPath } from 'node:url'; " +
+        'const require = __fluxoCreateRequire(import.meta.url); const __filename = __fluxoFileURLToPath(import.meta.url); const __dirname = __fluxoFileURLToPath(new URL(".", import.meta.url));',
+    },
   });
   const r = spawnSync(process.execPath, [outfile], { stdio: 'inherit', env: { ...process.env, FLUXO_REPO: root } });
   process.exitCode = r.status ?? 1;

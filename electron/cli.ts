@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { FluxoError, FluxoEvent, Result, RunRecord } from '../shared/api';
 import type { Catalog } from '../shared/catalog';
 import type { Bundle, BundleManifest, CompileOptions } from '../shared/compiler';
 import { compile } from '../shared/compiler';
@@ -9,16 +8,18 @@ import { serializeDocument } from '../shared/document';
 import type { Problem } from '../shared/validate';
 import { validatePipeline } from '../shared/validate';
 import type { ListedTarget, ProfileProblem } from '../shared/targets';
-import { describeTarget, formatProfileProblem, LOCAL_TARGET_ID } from '../shared/targets';
-import { createBackend, defaultHomeDir, defaultResourcesDir, FLUXO_VERSION, readDocumentFile } from './backend';
+import { describeTarget, formatProfileProblem } from '../shared/targets';
+import { defaultResourcesDir, FLUXO_VERSION, readDocumentFile } from './backend';
 import { writeBundle } from './backend/bundleWriter';
 import { describeIoError } from './backend/fsutil';
 import { userTargetsDir } from './backend/paths';
 import { loadCatalog, loadTargets } from './backend/resources';
-import { ErrorCode, FluxoFailure } from '../shared/api';
+import { FluxoFailure } from '../shared/api';
+import type { Io } from './cliCommon';
+import { Exit, formatError, formatProblem, InputError, stdio, UsageError } from './cliCommon';
+import { cmdCancel, cmdFetch, cmdLogs, cmdRerun, cmdRun, cmdRuns, cmdStatus } from './cliRuns';
+import { cmdTargetsImport, cmdTargetsTest } from './cliTargets';
 
-/** Exit codes, as documented in the README. */
-export const Exit = { Completed: 0, Failed: 1, InvalidInput: 2, Cancelled: 130 } as const;
 
 const USAGE = `Fluxo ${FLUXO_VERSION}: visual health-AI pipelines, from the command line.
 
@@ -31,8 +32,25 @@ Usage:
                                                  write a standalone bundle into DIR: copy it to the
                                                  cluster and run "bash submit.sh" (or "bash run.sh"
                                                  for this computer); DIR/README.txt says how
-  fluxo run FILE [--target ID] [--out DIR] [--json]
-                                                 run a pipeline (default target: local)
+  fluxo run FILE [--target ID] [--out DIR] [--account A] [--qos Q] [--reservation R]
+           [--no-cache] [--accept-host-key SHA256:...] [--json]
+                                                 run a pipeline (default target: local); on a
+                                                 cluster: upload, submit, watch, download
+  fluxo runs [--json]                            the runs so far, newest first
+  fluxo status RUN [--wait] [--json]             a run's steps, jobs and states; --wait follows a
+                                                 cluster run to its end (picking it up again)
+  fluxo logs RUN STEP [--task N] [--follow]      a step's log (--follow: as it is written)
+  fluxo cancel RUN                               cancel a run and confirm its jobs stopped
+  fluxo fetch RUN                                download every file of a cluster run
+  fluxo rerun RUN [--from STEP] [--memory MB] [--time MIN] [--gpus N] [--cpus N]
+                                                 run again from the failed step (or STEP),
+                                                 reusing finished steps; resources of STEP changed
+  fluxo targets import HOST --like PROFILE [--id ID]
+                                                 your own profile for a Host of ~/.ssh/config,
+                                                 with the partitions and software of PROFILE
+  fluxo targets test ID [--accept-host-key SHA256:...]
+                                                 log in, check the host key, Slurm, partitions
+                                                 and that the work root is writable
   fluxo blocks [--json]                          list the blocks
   fluxo targets [--json]                         list where pipelines can run, with what each
                                                  profile knows and what it does not
@@ -45,35 +63,10 @@ Exit codes: 0 completed, 1 the pipeline failed (or a file could not be written),
 was invalid, 130 cancelled.
 Progress goes to stderr; --json prints one summary object on stdout.`;
 
-interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
 
-const stdio: Io = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-};
 
-class UsageError extends Error {}
-/** Input that is wrong in itself (a folder in use, an unknown target): the message, without the usage text. */
-class InputError extends Error {}
 
-/** One line per problem: severity, code, step and field, what is wrong, and the fix. */
-function formatProblem(p: Problem): string {
-  const where = [p.stepId ? `step ${p.stepId}` : null, p.field ? `field ${p.field}` : null].filter(Boolean).join(', ');
-  const oneLine = (t: string) => t.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-  return `${p.severity === 'error' ? 'error' : 'warning'} ${p.code}${where ? ` (${where})` : ''}: ${oneLine(p.message)} Fix: ${oneLine(p.fix)}`;
-}
 
-function formatError(e: FluxoError): string {
-  return `fluxo: ${e.message} [${e.code}]${e.hint ? `\n  ${e.hint}` : ''}`;
-}
-
-function unwrap<T>(r: Result<T>): T {
-  if (!r.ok) throw new FluxoFailure(r.error);
-  return r.value;
-}
 
 async function loadFile(file: string | undefined) {
   if (!file) throw new UsageError('missing FILE: the .fluxo pipeline to use');
@@ -222,92 +215,6 @@ function withPipelineFile(bundle: Bundle, text: string): Bundle {
   return { ...bundle, files };
 }
 
-function summary(run: RunRecord) {
-  return {
-    status: run.status,
-    runId: run.id,
-    runDir: run.runDir,
-    pipeline: run.pipelineName,
-    target: run.targetId,
-    python: run.python,
-    steps: run.steps.map((s) => ({ id: s.id, label: s.label, state: s.state, exitCode: s.exitCode, seconds: s.seconds })),
-    outputs: run.steps.flatMap((s) =>
-      s.outputs.filter((o) => o.exists).map((o) => ({ step: s.id, port: o.port, format: o.format, path: path.join(run.runDir, o.path) })),
-    ),
-    error: run.error,
-  };
-}
-
-async function tail(file: string, lines: number): Promise<string[]> {
-  const text = await fs.readFile(file, 'utf8').catch(() => '');
-  return text.trimEnd().split('\n').slice(-lines);
-}
-
-async function cmdRun(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { target: { type: 'string', default: LOCAL_TARGET_ID }, out: { type: 'string' }, json: { type: 'boolean' } },
-    allowPositionals: true,
-  });
-  const opened = await loadFile(positionals[0]);
-  const backend = createBackend({ hostKind: 'cli', resourcesDir: defaultResourcesDir(), homeDir: defaultHomeDir() });
-  const print = (e: FluxoEvent) => {
-    if (e.type !== 'run.stepChanged') return;
-    const s = e.step;
-    if (s.state === 'running') io.err(`> ${s.label} (${s.id}) started\n`);
-    else if (s.state === 'completed') io.err(`  ${s.label} completed in ${s.seconds} s\n`);
-    else if (s.state === 'failed') io.err(`x ${s.label} failed with exit code ${s.exitCode}\n`);
-    else if (s.state === 'skipped') io.err(`- ${s.label} skipped (a step it needs did not complete)\n`);
-  };
-  const unsubscribe = backend.subscribe((batch) => batch.forEach(print));
-  let started: RunRecord;
-  try {
-    started = unwrap(
-      await backend.services.runs.start({
-        document: opened.document,
-        targetId: values.target ?? LOCAL_TARGET_ID,
-        pipelinePath: opened.path,
-        runDir: values.out ? path.resolve(values.out) : null,
-      }),
-    );
-  } catch (e) {
-    unsubscribe();
-    if (!(e instanceof FluxoFailure)) throw e;
-    const invalid = e.error.code === ErrorCode.PipelineInvalid;
-    if (invalid && Array.isArray(e.error.details)) for (const p of e.error.details as Problem[]) io.err(`${formatProblem(p)}\n`);
-    else io.err(`${formatError(e.error)}\n`);
-    if (values.json) io.out(`${JSON.stringify({ status: 'failed', runDir: null, steps: [], outputs: [], error: e.error }, null, 2)}\n`);
-    // A wrong pipeline, target or output folder is the user's input; a missing Python is not.
-    const badInput = invalid || e.error.code === ErrorCode.UnknownTarget || e.error.code === ErrorCode.RunStorage;
-    return badInput ? Exit.InvalidInput : Exit.Failed;
-  }
-  io.err(`Running "${started.pipelineName}" on ${started.targetId} in ${started.runDir}\n`);
-  const onSignal = () => {
-    io.err('Cancelling: stopping every step...\n');
-    void backend.services.runs.cancel(started.id);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const run = await backend.waitForRun(started.id);
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  await backend.dispose();
-  unsubscribe();
-
-  if (run.status === 'completed') io.err(`Completed. Results are in ${run.runDir}\n`);
-  else if (run.status === 'cancelled') io.err(`Cancelled. Partial outputs are in ${run.runDir}\n`);
-  else {
-    const failed = run.steps.find((s) => s.state === 'failed');
-    io.err(`Failed${failed ? ` at "${failed.label}"` : ''}. Run folder: ${run.runDir}\n`);
-    if (failed) {
-      io.err(`Last lines of ${path.join(run.runDir, failed.log)}:\n`);
-      for (const line of await tail(path.join(run.runDir, failed.log), 10)) io.err(`  | ${line}\n`);
-    }
-  }
-  if (values.json) io.out(`${JSON.stringify(summary(run), null, 2)}\n`);
-  return run.status === 'completed' ? Exit.Completed : run.status === 'cancelled' ? Exit.Cancelled : Exit.Failed;
-}
-
 async function cmdBlocks(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
   const catalog: Catalog = await loadCatalog(path.join(defaultResourcesDir(), 'blocks'));
@@ -328,6 +235,8 @@ function listedJson(t: ListedTarget) {
 }
 
 async function cmdTargets(args: string[], io: Io): Promise<number> {
+  if (args[0] === 'test') return cmdTargetsTest(args.slice(1), io);
+  if (args[0] === 'import') return cmdTargetsImport(args.slice(1), io);
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
   const { listed, problems } = await listTargets();
   if (values.json) io.out(`${JSON.stringify({ targets: listed.map(listedJson), problems }, null, 2)}\n`);
@@ -350,6 +259,18 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         return await cmdCompile(rest, io, 'export');
       case 'run':
         return await cmdRun(rest, io);
+      case 'rerun':
+        return await cmdRerun(rest, io);
+      case 'runs':
+        return await cmdRuns(rest, io);
+      case 'status':
+        return await cmdStatus(rest, io);
+      case 'logs':
+        return await cmdLogs(rest, io);
+      case 'cancel':
+        return await cmdCancel(rest, io);
+      case 'fetch':
+        return await cmdFetch(rest, io);
       case 'blocks':
         return await cmdBlocks(rest, io);
       case 'targets':

@@ -7,6 +7,8 @@ import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell } from 'e
 import { EVENT_CHANNEL } from '../shared/api';
 import type { Backend, DialogProvider } from './backend';
 import { createBackend, defaultHomeDir, defaultResourcesDir, FLUXO_VERSION } from './backend';
+import { createClusterConnections } from './backend/clusters';
+import { UnattendedPrompter } from './ssh/prompts';
 import { openPipelineOptions, pickFileOptions, savePipelineOptions } from './host/dialogOptions';
 import { registerContract } from './host/ipcContract';
 import { contentSecurityPolicy, staticResponse, textResponse } from './security';
@@ -110,6 +112,9 @@ function start(): void {
     homeDir,
     dialogs: nativeDialogs(path.join(homeDir, 'pipelines')),
     version: FLUXO_VERSION,
+    // Key and agent logins work from the window; typed secrets and first contact need the terminal for now.
+    clusters: createClusterConnections({ prompter: new UnattendedPrompter(), homeDir }),
+    reattachOnStart: true,
   });
   registerContract(ipcMain, backend.services);
   backend.subscribe((batch) => {

@@ -15,6 +15,8 @@ import type { FluxoEvent, WireMessage } from '../shared/api';
 import { ErrorCode, err, TOKEN_COOKIE, TOKEN_PARAM, WS_PATH } from '../shared/api';
 import type { Backend } from './backend';
 import { createBackend, defaultHomeDir, defaultResourcesDir, FLUXO_VERSION } from './backend';
+import { createClusterConnections } from './backend/clusters';
+import { UnattendedPrompter } from './ssh/prompts';
 import { handleRequest } from './backend/serve';
 import type { StaticResponse } from './security';
 import { contentSecurityPolicy, staticResponse, textResponse } from './security';
@@ -148,7 +150,16 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   if (token.length < 16) throw new Error('the access token is too short');
   const ownsBackend = options.backend === undefined;
   const backend: HostedBackend =
-    options.backend ?? createBackend({ hostKind: 'browser', resourcesDir: defaultResourcesDir(), homeDir: defaultHomeDir(), version: FLUXO_VERSION });
+    options.backend ??
+    createBackend({
+      hostKind: 'browser',
+      resourcesDir: defaultResourcesDir(),
+      homeDir: defaultHomeDir(),
+      version: FLUXO_VERSION,
+      // Key and agent logins work from the window; typed secrets and first contact need the terminal for now.
+      clusters: createClusterConnections({ prompter: new UnattendedPrompter(), homeDir: defaultHomeDir() }),
+      reattachOnStart: true,
+    });
   const staticDir = options.staticDir;
   const sockets = new Set<WebSocket>();
   let port = 0;

@@ -54,7 +54,11 @@ export function createBackend(options: BackendOptions): Backend {
     catalog: getCatalog,
     targets: getTargets,
     emit: (e) => hub.emit(e),
+    clusters: options.clusters,
+    pollMinMs: options.pollMinMs,
+    pollMaxMs: options.pollMaxMs,
   });
+  if (options.reattachOnStart) void runs.reattach().catch(() => undefined);
 
   const dialogs = options.dialogs;
   const noDialogs = () => err<string | null>(ErrorCode.Unsupported, 'this window cannot show system file dialogs', 'Use the file dialog inside Fluxo.');
@@ -171,5 +175,6 @@ export function createBackend(options: BackendOptions): Backend {
       hub.flush();
     },
     waitForRun: (id) => runs.wait(id),
+    runManager: runs,
   };
 }

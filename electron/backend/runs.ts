@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FluxoEvent, OutputFile, RunFile, RunRecord, StartRunRequest, StepRecord } from '../../shared/api';
+import type { FluxoEvent, OutputFile, RunFile, RunRecord, StartRunRequest, StepRecord, TransferView } from '../../shared/api';
 import { ErrorCode, fail, FluxoFailure } from '../../shared/api';
 import type { Catalog } from '../../shared/catalog';
 import type { BundleManifest } from '../../shared/compiler';
@@ -10,7 +10,14 @@ import { BUNDLE_VERSION, compile } from '../../shared/compiler';
 import { renderRoCrate } from '../../shared/compiler/rocrate';
 import type { PipelineDocument } from '../../shared/document';
 import { serializeDocument } from '../../shared/document';
-import type { TargetProfile } from '../../shared/targets';
+import type { SlurmProfile, TargetProfile } from '../../shared/targets';
+import { stepCacheKeys } from '../../shared/compiler';
+import type { SshConnection } from '../ssh/transport';
+import { SshError } from '../ssh/transport';
+import { descendantsOf, initialRemoteSteps, isMissing, RemoteExecution, remoteInputPath, resolveWorkRoot } from '../targets/slurm/remote';
+import type { StageItem } from '../targets/slurm/staging';
+import { download, listLocalTree, listRemoteTree, StagingError } from '../targets/slurm/staging';
+import { LogTail } from '../targets/slurm/logs';
 import { choosePython } from '../targets/python';
 import { LocalExecution } from '../targets/local';
 import type { FinalStepState } from '../targets/markers';
@@ -29,13 +36,39 @@ export interface RunManagerOptions {
   /** CPU slots for local runs; default: every core. */
   slots?: number;
   pythonCandidates?: string[];
+  /** Live SSH connections to clusters, one per profile (reused, reconnecting); absent: no cluster runs. */
+  clusters?: ClusterConnections;
+  /** Monitor intervals for cluster runs (tests shorten them). */
+  pollMinMs?: number;
+  pollMaxMs?: number;
+}
+
+/** What the run manager needs of the SSH side: the connection for a cluster profile. */
+export interface ClusterConnections {
+  /** Rejects with SshError (host key, login, unreachable). */
+  get(profile: SlurmProfile): Promise<SshConnection>;
+  /** Closes every connection (the process is about to end). */
+  closeAll?(): Promise<void>;
 }
 
 interface ActiveRun {
   record: RunRecord;
-  execution: LocalExecution;
+  execution: { cancel(): Promise<unknown> };
+  /** A cluster run: detach() stops watching without touching its jobs. */
+  detach?: () => Promise<void>;
   done: Promise<RunRecord>;
 }
+
+/** What a cluster run needs to be picked up again by another Fluxo process (remote-plan.json). */
+interface RemotePlan {
+  inputs: StageItem[];
+  cacheKeys: Record<string, string> | null;
+  forceRun: string[];
+}
+const REMOTE_PLAN = 'remote-plan.json';
+const WATCH_LOCK = '.fluxo-watch.lock';
+/** Written by a Fluxo process that wants a run cancelled which another process watches. */
+const CANCEL_REQUEST = '.fluxo-cancel-requested';
 
 /** What finish() needs beyond the record: the pipeline and plan, for the RO-Crate. */
 interface RunPlan {
@@ -115,14 +148,7 @@ export class RunManager {
     const catalog = await this.options.catalog();
     const target = (await this.options.targets()).find((t) => t.id === request.targetId);
     if (!target) fail(ErrorCode.UnknownTarget, `there is no target "${request.targetId}"`, 'Run "fluxo targets" to list them.');
-    if (target.kind !== 'local') {
-      // Submitting over SSH is the runner's job (issue 4); until then the bundle runs without Fluxo.
-      fail(
-        ErrorCode.Unsupported,
-        `Fluxo cannot submit to ${target.title} from here yet`,
-        `Export the pipeline for it ("fluxo export FILE --target ${target.id} --out DIR"), copy DIR to the cluster and run "bash submit.sh" there.`,
-      );
-    }
+    if (target.kind === 'slurm') return this.startRemote(request, target, catalog);
 
     const compiled = compile(request.document, catalog, target);
     if (!compiled.ok) {
@@ -210,6 +236,376 @@ export class RunManager {
     this.active.set(id, { record, execution, done });
     this.options.emit({ type: 'run.started', run: structuredClone(record) });
     return structuredClone(record);
+  }
+
+  // ------------------------------------------------------------------ cluster runs
+
+  /** Connects (or reuses the connection), turning SSH failures into errors a person can act on. */
+  private async connect(profile: SlurmProfile): Promise<SshConnection> {
+    const clusters = this.options.clusters;
+    if (!clusters) fail(ErrorCode.Unsupported, `this Fluxo cannot connect to ${profile.title}`, 'Use the desktop app or the fluxo command.');
+    try {
+      return await clusters.get(profile);
+    } catch (e) {
+      throw sshFailure(e, profile);
+    }
+  }
+
+  private async startRemote(request: StartRunRequest, target: SlurmProfile, catalog: Catalog): Promise<RunRecord> {
+    const conn = await this.connect(target);
+    let root: string;
+    try {
+      root = await resolveWorkRoot(conn, target);
+    } catch (e) {
+      throw sshFailure(e, target);
+    }
+
+    // Files on this computer that steps read go to the cluster once (one folder per local path),
+    // and the pipeline that is compiled names them there. A path that is not on this computer is
+    // taken to be a path on the cluster already.
+    const document = structuredClone(request.document);
+    const inputs: StageItem[] = [];
+    const digests: Record<string, string> = {};
+    for (const step of document.steps) {
+      const block = catalog.blocks.find((b) => b.id === step.type);
+      for (const def of block?.params ?? []) {
+        if (def.type !== 'path') continue;
+        const value = step.params[def.id];
+        if (typeof value !== 'string' || value === '' || !path.isAbsolute(value)) continue;
+        const st = await fs.stat(value).catch(() => null);
+        if (!st) continue;
+        const remote = remoteInputPath(root, value);
+        step.params[def.id] = remote;
+        if (st.isDirectory()) inputs.push(...(await listLocalTree(value, remote)));
+        else inputs.push({ local: value, remote, size: st.size });
+        digests[remote] = await digestOf(value, st.isDirectory());
+      }
+    }
+
+    const compiled = compile(document, catalog, target, { account: request.account ?? null, qos: request.qos ?? null, reservation: request.reservation ?? null });
+    if (!compiled.ok) {
+      const errors = compiled.problems.filter((p) => p.severity === 'error');
+      fail(ErrorCode.PipelineInvalid, `the pipeline has ${errors.length} problem${errors.length === 1 ? '' : 's'}: ${errors[0]?.message ?? ''}`, errors[0]?.fix, errors);
+    }
+    const { bundle } = compiled;
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    let cacheKeys: Record<string, string> | null = null;
+    if (request.useCache !== false) {
+      // The compiler's key covers the block's id, version and command; the scripts it ships are
+      // added here, so a block script changed without a version bump is not served from the cache.
+      const assets = await assetDigests(this.options.resourcesDir, bundle.assets.map((a) => a.from));
+      const runtime = bundle.assets.filter((a) => !a.from.startsWith('blocks/')).map((a) => assets.get(a.from)).join(',');
+      const keys = stepCacheKeys(document, catalog, bundle.manifest, digests, sha256);
+      cacheKeys = {};
+      for (const [stepId, key] of Object.entries(keys)) {
+        const blockId = bundle.manifest.steps.find((s) => s.id === stepId)!.block.id;
+        const own = bundle.assets.filter((a) => a.from.startsWith(`blocks/${blockId}/`)).map((a) => `${a.from}=${assets.get(a.from)}`).join(',');
+        cacheKeys[stepId] = sha256(`${key}\n${own}\n${runtime}`);
+      }
+    }
+    const forceRun = new Set<string>();
+    if (request.rerun && typeof request.rerun.from === 'object') {
+      const from = request.rerun.from.step;
+      if (!bundle.manifest.steps.some((s) => s.id === from)) fail(ErrorCode.PipelineInvalid, `the pipeline has no step "${from}" to rerun from`);
+      for (const id of [from, ...descendantsOf(bundle.manifest, from)]) forceRun.add(id);
+    }
+
+    const now = new Date();
+    const id = newRunId(now);
+    const runDir = path.resolve(request.runDir ?? path.join(this.options.runsDir, id));
+    await this.prepareRunDir(runDir, request.runDir != null);
+    try {
+      await writeBundle(bundle, path.join(runDir, 'bundle'), this.options.resourcesDir);
+      await writeFileAtomic(path.join(runDir, 'pipeline.fluxo'), serializeDocument(request.document));
+      const plan: RemotePlan = { inputs, cacheKeys, forceRun: [...forceRun] };
+      await writeFileAtomic(path.join(runDir, REMOTE_PLAN), `${JSON.stringify(plan, null, 2)}\n`);
+    } catch (e) {
+      fail(ErrorCode.RunStorage, `could not write the run folder ${runDir}: ${describeIoError(e)}`, 'Free some disk space or choose another folder.');
+    }
+    if (request.runDir != null) this.elsewhere.set(id, runDir);
+
+    const record: RunRecord = {
+      id,
+      pipelineName: request.document.metadata.name,
+      pipelinePath: request.pipelinePath ?? null,
+      targetId: target.id,
+      status: 'running',
+      runDir,
+      createdAt: now.toISOString(),
+      endedAt: null,
+      python: null,
+      steps: initialRemoteSteps(bundle.manifest),
+      error: null,
+      remote: {
+        host: conn.endpoint.host,
+        port: conn.endpoint.port,
+        user: conn.endpoint.user,
+        workDir: path.posix.join(root, id),
+        account: bundle.manifest.account,
+        qos: bundle.manifest.qos,
+        reservation: bundle.manifest.reservation,
+        phase: 'staging',
+        bytesUploaded: 0,
+        bytesDownloaded: 0,
+        stepsExecuted: 0,
+        stepsCached: 0,
+        lastContactAt: now.toISOString(),
+        unreachable: null,
+      },
+      rerunOf: request.rerun?.runId ?? null,
+    };
+    // The record is on disk before anything is sent: a crash from here on is picked up again.
+    await this.persistDurably(record);
+    await this.takeWatchLock(runDir);
+    this.attachRemote(record, bundle.manifest, target, { inputs, cacheKeys, forceRun: [...forceRun] });
+    this.options.emit({ type: 'run.started', run: structuredClone(record) });
+    return structuredClone(record);
+  }
+
+  /** Starts (or resumes) watching a cluster run in this process. */
+  private attachRemote(record: RunRecord, manifest: BundleManifest, target: SlurmProfile, plan: RemotePlan): void {
+    const id = record.id;
+    const execution = new RemoteExecution({
+      record,
+      manifest,
+      profile: target,
+      runDir: record.runDir,
+      connection: () => this.connect(target).catch((e: unknown) => {
+        // The transport's own error keeps its kind, so a lost cluster is retried and a refused login is not.
+        throw e instanceof FluxoFailure ? ((e.error.details as { ssh?: SshError } | undefined)?.ssh ?? e) : e;
+      }),
+      inputs: plan.inputs,
+      cacheKeys: plan.cacheKeys,
+      forceRun: new Set(plan.forceRun),
+      changed: async (durable) => {
+        this.queueStepEvents(id, record);
+        if (durable) await this.persistDurably(record);
+        else void this.persist(record);
+      },
+      onLog: (stepId, text) => this.options.emit({ type: 'run.logAppended', runId: id, stepId, text }),
+      onTransfer: (transfer) => this.options.emit({ type: 'run.transfer', runId: id, transfer }),
+      onContact: () => this.options.emit({ type: 'run.remoteChanged', runId: id, remote: structuredClone(record.remote!) }),
+      pollMinMs: this.options.pollMinMs,
+      pollMaxMs: this.options.pollMaxMs,
+    });
+    let detached = false;
+    const cancelRequest = path.join(record.runDir, CANCEL_REQUEST);
+    const cancelPoll = setInterval(() => {
+      void fs.access(cancelRequest).then(
+        () => execution.cancel(),
+        () => undefined,
+      );
+    }, 1000);
+    const done = (async (): Promise<RunRecord> => {
+      let status: RunRecord['status'];
+      try {
+        status = await execution.run();
+      } catch (e) {
+        if (detached) status = 'running';
+        else {
+          // Nothing on the cluster is lost: the run stays "running" unless it never reached Slurm.
+          const f = sshFailure(e, target);
+          const submitted = record.remote!.phase !== 'staging' && record.remote!.phase !== 'submitting';
+          record.error = { ...f.error, details: undefined, message: submitted ? `Fluxo stopped watching this run: ${f.error.message}` : f.error.message, hint: submitted ? `The jobs go on on the cluster. Follow them again with: fluxo status ${id} --wait` : f.error.hint };
+          status = submitted ? 'running' : 'failed';
+          if (!submitted) for (const s of record.steps) if (!isFinal(s.state)) Object.assign(s, { state: 'cancelled', detail: 'not submitted' });
+        }
+      }
+      clearInterval(cancelPoll);
+      record.status = status;
+      if (status !== 'running') {
+        await fs.rm(cancelRequest, { force: true }).catch(() => undefined);
+        record.endedAt = new Date().toISOString();
+        if (status === 'failed' && !record.error) {
+          const failed = record.steps.find((s) => s.state === 'failed');
+          if (failed) record.error = remoteFailureOf(failed);
+        }
+        if (status === 'completed') {
+          await this.collectResults(record).catch(() => undefined);
+        }
+        await this.writeCrate(record, manifest).catch(() => undefined);
+        await this.releaseWatchLock(record.runDir);
+      }
+      await this.persist(record);
+      this.writers.delete(id);
+      this.active.delete(id);
+      this.flushStepEvents(id);
+      if (status !== 'running' || !detached) this.options.emit({ type: 'run.finished', run: structuredClone(record) });
+      return record;
+    })();
+    this.active.set(id, {
+      record,
+      execution,
+      detach: async () => {
+        detached = true;
+        await execution.cancelWatchOnly();
+        await done;
+        await this.releaseWatchLock(record.runDir);
+      },
+      done,
+    });
+  }
+
+  private async writeCrate(record: RunRecord, manifest: BundleManifest): Promise<void> {
+    const text = await fs.readFile(path.join(record.runDir, 'pipeline.fluxo'), 'utf8');
+    const { parseDocument } = await import('../../shared/document');
+    const parsed = parseDocument(text);
+    if (!parsed.ok) return;
+    const crate = renderRoCrate(parsed.document, manifest, {
+      id: record.id,
+      status: record.status === 'running' ? 'failed' : record.status,
+      startedAt: record.createdAt,
+      endedAt: record.endedAt ?? new Date().toISOString(),
+      steps: record.steps.map((s) => ({
+        id: s.id,
+        state: s.state,
+        jobIds: s.job ? [s.job.id] : [],
+        exitCode: s.exitCode,
+        startedAt: s.startedAt,
+        endedAt: s.endedAt,
+        outputs: s.outputs.filter((o) => o.exists).map((o) => o.path),
+      })),
+    });
+    await writeFileAtomic(path.join(record.runDir, RO_CRATE), crate);
+  }
+
+  /** Every step's latest state, once per tick. */
+  private queueStepEvents(runId: string, record: RunRecord): void {
+    for (const s of record.steps) this.queueStepEvent(runId, structuredClone(s));
+  }
+
+  /** Writes the record and waits until it is on disk; a failed write stops the run's progress. */
+  private async persistDurably(record: RunRecord): Promise<void> {
+    await this.persist(record);
+    const e = this.writers.get(record.id)?.lastError;
+    if (e) fail(ErrorCode.RunStorage, `could not save the run record in ${record.runDir}: ${describeIoError(e)}`, 'Free some disk space; then follow the run again with "fluxo status".');
+  }
+
+  /**
+   * One Fluxo process watches a cluster run at a time (the app, or a CLI). The lock holds the
+   * watcher's pid; a lock whose process is gone (killed) is taken over.
+   */
+  private async takeWatchLock(runDir: string): Promise<boolean> {
+    const file = path.join(runDir, WATCH_LOCK);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const h = await fs.open(file, 'wx');
+        await h.writeFile(String(process.pid));
+        await h.sync();
+        await h.close();
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const pid = Number((await fs.readFile(file, 'utf8').catch(() => '')).trim());
+        if (pid === process.pid) return true;
+        if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) return false;
+        await fs.rm(file, { force: true });
+      }
+    }
+    return false;
+  }
+
+  private async releaseWatchLock(runDir: string): Promise<void> {
+    const file = path.join(runDir, WATCH_LOCK);
+    const pid = Number((await fs.readFile(file, 'utf8').catch(() => '')).trim());
+    if (pid === process.pid) await fs.rm(file, { force: true });
+  }
+
+  /**
+   * Picks up cluster runs that no Fluxo process watches any more (closed, crashed, killed) and goes
+   * on from the phase their record says. Returns the ids it attached.
+   */
+  async reattach(onlyRunId?: string): Promise<string[]> {
+    const attached: string[] = [];
+    const dirs = onlyRunId ? [this.elsewhere.get(onlyRunId) ?? path.join(this.options.runsDir, onlyRunId)] : (await fs.readdir(this.options.runsDir).catch(() => [] as string[])).map((n) => path.join(this.options.runsDir, n));
+    for (const dir of dirs) {
+      const record = await readRecordRaw(dir);
+      if (!record || record.status !== 'running' || !record.remote || this.active.has(record.id)) continue;
+      const target = (await this.options.targets()).find((t) => t.id === record.targetId);
+      if (!target || target.kind !== 'slurm') continue;
+      let manifest: BundleManifest;
+      let plan: RemotePlan;
+      try {
+        manifest = JSON.parse(await fs.readFile(path.join(dir, 'bundle', 'manifest.json'), 'utf8')) as BundleManifest;
+        plan = JSON.parse(await fs.readFile(path.join(dir, REMOTE_PLAN), 'utf8')) as RemotePlan;
+      } catch {
+        continue;
+      }
+      if (!(await this.takeWatchLock(dir))) continue;
+      record.error = null;
+      if (dir !== path.join(this.options.runsDir, record.id)) this.elsewhere.set(record.id, dir);
+      this.attachRemote(record, manifest, target, plan);
+      attached.push(record.id);
+    }
+    return attached;
+  }
+
+  /**
+   * The text of a step's log (a task's with `task`). For a cluster run still going, follows the
+   * log on the cluster until the step ends when `follow` is set; otherwise reads what this
+   * computer has (logs come back when the run ends).
+   */
+  async readLog(runId: string, stepId: string, options: { task?: number | null; follow?: boolean; onText: (text: string) => void; signal?: AbortSignal }): Promise<void> {
+    let record = await this.get(runId);
+    const step = record.steps.find((s) => s.id === stepId);
+    if (!step) fail(ErrorCode.UnknownRun, `run ${runId} has no step "${stepId}"`, `Its steps: ${record.steps.map((s) => s.id).join(', ')}`);
+    const task = options.task ?? null;
+    if (step.tasks && task === null) fail(ErrorCode.BadRequest, `step "${stepId}" runs as ${step.tasks.length} tasks: say which one`, 'Add --task N.');
+    const rel = task === null ? step.log : step.log.split('{task}').join(String(task));
+    const errRel = rel.endsWith('.out') ? rel.replace(/\.out$/, '.err') : null;
+    if (record.status !== 'running' || !record.remote) {
+      for (const r of [rel, errRel]) {
+        if (!r) continue;
+        const text = await fs.readFile(path.join(record.runDir, r), 'utf8').catch(() => null);
+        if (text) options.onText(text);
+      }
+      if (!options.follow || record.status !== 'running') return;
+    }
+    const target = (await this.options.targets()).find((t) => t.id === record.targetId);
+    if (!target || target.kind !== 'slurm' || !record.remote) return;
+    const conn = await this.connect(target);
+    const files = await conn.files();
+    const readFile = async (p: string, o?: { start?: number; maxBytes?: number }) => files.readFile(p, o).catch((e: unknown) => (isMissing(e) ? null : Promise.reject(e)));
+    const tails = [rel, errRel].filter((r): r is string => r !== null).map((r) => new LogTail({ path: `${record.remote!.workDir}/${r}`, readFile, onText: options.onText }));
+    for (;;) {
+      for (const t of tails) await t.poll().catch(() => undefined);
+      if (!options.follow || options.signal?.aborted) return;
+      record = await this.get(runId);
+      const s = record.steps.find((x) => x.id === stepId)!;
+      const unit = task === null ? s : s.tasks?.find((t) => t.index === task);
+      if (record.status !== 'running' || (unit && isFinal(unit.state))) {
+        for (const t of tails) await t.poll().catch(() => undefined);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+
+  /** Downloads every file of a finished cluster run (outputs, logs) that this computer lacks. */
+  async fetch(runId: string, onTransfer?: (v: TransferView) => void): Promise<{ bytes: number; files: number; skipped: number }> {
+    const record = await this.get(runId);
+    if (!record.remote) fail(ErrorCode.BadRequest, `run ${runId} ran on this computer: its files are already in ${record.runDir}`);
+    const target = (await this.options.targets()).find((t) => t.id === record.targetId);
+    if (!target || target.kind !== 'slurm') fail(ErrorCode.UnknownTarget, `there is no cluster target "${record.targetId}" any more`);
+    const conn = await this.connect(target);
+    const files = await conn.files();
+    const items: StageItem[] = [];
+    try {
+      for (const dir of ['steps', 'logs']) items.push(...(await listRemoteTree(files, `${record.remote.workDir}/${dir}`, path.join(record.runDir, dir)).catch(() => [] as StageItem[])));
+      const r = await download(files, items, { onProgress: onTransfer });
+      if (!this.active.has(runId)) {
+        record.remote.bytesDownloaded += r.bytes;
+        for (const s of record.steps) for (const o of s.outputs) {
+          const st = await fs.stat(path.join(record.runDir, o.path)).catch(() => null);
+          o.exists = st !== null;
+          o.size = st?.size ?? 0;
+        }
+        await this.persistDurably(record);
+      }
+      return { bytes: r.bytes, files: r.files, skipped: r.skipped };
+    } catch (e) {
+      throw sshFailure(e, target);
+    }
   }
 
   private async prepareRunDir(runDir: string, chosenByUser: boolean): Promise<void> {
@@ -323,10 +719,37 @@ export class RunManager {
   }
 
   async cancel(runId: string): Promise<RunRecord> {
-    const active = this.active.get(runId);
-    if (!active) return this.get(runId);
+    let active = this.active.get(runId);
+    if (!active) {
+      // A cluster run watched by no one (or by a process that is gone) is picked up to be cancelled.
+      const record = await this.get(runId);
+      if (record.status !== 'running' || !record.remote) return record;
+      await this.reattach(runId);
+      active = this.active.get(runId);
+      if (!active) return this.cancelWatchedElsewhere(record);
+    }
     await active.execution.cancel();
     return structuredClone(await active.done);
+  }
+
+  /**
+   * Another Fluxo process watches this run: it is asked to cancel (a file in the run folder it
+   * checks every second) and this waits until the record says the run ended. If that process
+   * dies meanwhile, the run is picked up here and cancelled from here.
+   */
+  private async cancelWatchedElsewhere(record: RunRecord): Promise<RunRecord> {
+    await writeFileAtomic(path.join(record.runDir, CANCEL_REQUEST), `${new Date().toISOString()}\n`);
+    for (let i = 0; i < 600; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const now = await readRecordRaw(record.runDir);
+      if (now && now.status !== 'running') return now;
+      if (await this.reattach(record.id).then((ids) => ids.length > 0)) {
+        const active = this.active.get(record.id)!;
+        await active.execution.cancel();
+        return structuredClone(await active.done);
+      }
+    }
+    fail(ErrorCode.Internal, `the Fluxo process watching run ${record.id} did not confirm the cancellation within 10 minutes`, 'Check it with "fluxo status".');
   }
 
   /** Resolves when the run ends; used by the CLI. */
@@ -371,9 +794,12 @@ export class RunManager {
     return { path: rel, mime: MIME[path.extname(real).toLowerCase()] ?? 'application/octet-stream', size: st.size, base64: data.toString('base64') };
   }
 
+  /** Cancels the runs on this computer; cluster runs are only left (their jobs go on) and can be re-attached. */
   async dispose(): Promise<void> {
-    await Promise.all([...this.active.values()].map((a) => a.execution.cancel()));
-    await Promise.all([...this.active.values()].map((a) => a.done));
+    const runs = [...this.active.values()];
+    await Promise.all(runs.map((a) => (a.detach ? a.detach() : a.execution.cancel())));
+    await Promise.all(runs.map((a) => a.done));
+    await this.options.clusters?.closeAll?.();
   }
 }
 
@@ -436,7 +862,8 @@ async function recoverFromMarkers(dir: string, record: RunRecord): Promise<void>
 async function readRecord(dir: string): Promise<RunRecord | null> {
   try {
     const record = upgradeRecord(JSON.parse(await fs.readFile(path.join(dir, RUN_RECORD), 'utf8')) as RunRecord);
-    if (record.status === 'running') {
+    // A cluster run goes on without Fluxo: it stays "running" until someone watches it again.
+    if (record.status === 'running' && !record.remote) {
       // Read from disk while no process of ours runs it: Fluxo stopped during the run.
       record.status = 'failed';
       record.error = { code: ErrorCode.Internal, message: 'Fluxo was closed while this run was going on; it did not finish' };
@@ -449,3 +876,76 @@ async function readRecord(dir: string): Promise<RunRecord | null> {
 }
 
 export type { OutputFile };
+
+async function readRecordRaw(dir: string): Promise<RunRecord | null> {
+  try {
+    return upgradeRecord(JSON.parse(await fs.readFile(path.join(dir, RUN_RECORD), 'utf8')) as RunRecord);
+  } catch {
+    return null;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** sha256 of each shipped file a bundle copies (block scripts, the Python helpers). */
+async function assetDigests(resourcesDir: string, files: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const f of new Set(files)) out.set(f, await digestOf(path.join(resourcesDir, f), false));
+  return out;
+}
+
+/** sha256 of a file, or of a folder's relative paths and contents in sorted order. */
+async function digestOf(file: string, isDirectory: boolean): Promise<string> {
+  const h = createHash('sha256');
+  const add = async (p: string) => {
+    await new Promise<void>((resolve, reject) => {
+      const s = createReadStream(p);
+      s.on('data', (d) => h.update(d));
+      s.on('end', resolve);
+      s.on('error', reject);
+    });
+  };
+  if (!isDirectory) await add(file);
+  else {
+    const entries = (await fs.readdir(file, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)).sort();
+    for (const e of entries) {
+      h.update(`${path.relative(file, e)}\0`);
+      await add(e);
+    }
+  }
+  return h.digest('hex');
+}
+
+/** An SSH failure as a FluxoFailure with its own code, keeping the transport error for retry decisions. */
+function sshFailure(e: unknown, profile: SlurmProfile): FluxoFailure {
+  if (e instanceof FluxoFailure) return e;
+  if (e instanceof StagingError) {
+    return new FluxoFailure({ code: e.kind === 'local-disk-full' ? ErrorCode.RunStorage : ErrorCode.RemoteStorage, message: `${profile.title}: ${e.message}`, hint: e.hint ?? undefined });
+  }
+  if (!(e instanceof SshError)) return new FluxoFailure({ code: ErrorCode.Internal, message: e instanceof Error ? e.message : String(e) });
+  const code = {
+    'host-key-changed': ErrorCode.HostKeyChanged,
+    'host-key-unknown': ErrorCode.HostKeyUnknown,
+    'auth-failed': ErrorCode.LoginFailed,
+    cancelled: ErrorCode.LoginCancelled,
+    unreachable: ErrorCode.ClusterUnreachable,
+    closed: ErrorCode.ClusterUnreachable,
+    remote: ErrorCode.RemoteStorage,
+  }[e.kind];
+  return new FluxoFailure({ code, message: `${profile.title}: ${e.message}`, hint: e.hint ?? undefined, details: { ssh: e } });
+}
+
+/** The error of a failed cluster run: the step, and the plain-words explanation when there is one. */
+function remoteFailureOf(step: StepRecord): RunRecord['error'] {
+  const task = step.tasks?.find((t) => t.state === 'failed');
+  const explanation = task?.explanation ?? step.explanation;
+  if (explanation) return { code: ErrorCode.Internal, message: explanation.title, hint: explanation.action?.label ?? explanation.message };
+  return { code: ErrorCode.Internal, message: `step "${step.label}" failed${step.exitCode !== null ? ` with exit code ${step.exitCode}` : ''}`, hint: `Read its log: ${step.log}` };
+}

@@ -1,4 +1,5 @@
 import type { FluxoEventListener, FluxoServices, HostKind, RunRecord } from '../../shared/api';
+import type { ClusterConnections, RunManager } from './runs';
 
 /** Native dialogs; only Electron's main process provides them. */
 export interface DialogProvider {
@@ -15,6 +16,13 @@ export interface BackendOptions {
   homeDir: string;
   dialogs?: DialogProvider;
   version?: string;
+  /** SSH connections to clusters (one per profile); absent: cluster targets cannot run here. */
+  clusters?: ClusterConnections;
+  /** Monitoring intervals of cluster runs in ms (tests shorten them). */
+  pollMinMs?: number;
+  pollMaxMs?: number;
+  /** Pick up cluster runs no Fluxo process watches (the app does at start; the CLI per command). */
+  reattachOnStart?: boolean;
 }
 
 export interface Backend {
@@ -22,6 +30,8 @@ export interface Backend {
   subscribe(listener: FluxoEventListener): () => void;
   /** Resolves with the final record when the run ends (the CLI waits on it instead of polling). */
   waitForRun(runId: string): Promise<RunRecord>;
-  /** Cancels every running run and waits until their processes are gone. */
+  /** Cancels every run on this computer and stops watching cluster runs (their jobs go on). */
   dispose(): Promise<void>;
+  /** What the CLI needs beyond the contract: re-attaching, following logs, fetching results. */
+  runManager: RunManager;
 }

@@ -73,6 +73,8 @@ type ArgSchemas<S> = {
 };
 
 const zRunId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'not a run id');
+/** An account, QoS or reservation: empty, or a plain Slurm name (the compiler checks it again). */
+const zSlurmValue = z.string().max(64).regex(/^$|^[A-Za-z0-9][A-Za-z0-9_.+-]*$/, 'must be a plain Slurm name');
 const zPath = z.string().min(1).max(4096).refine((s) => !s.includes('\0'), 'path must not contain NUL');
 
 /**
@@ -104,6 +106,14 @@ export const contract = {
         targetId: z.string().min(1).max(64),
         pipelinePath: zPath.nullable().optional(),
         runDir: zPath.nullable().optional(),
+        account: zSlurmValue.nullable().optional(),
+        qos: zSlurmValue.nullable().optional(),
+        reservation: zSlurmValue.nullable().optional(),
+        rerun: z
+          .object({ runId: zRunId, from: z.union([z.literal('failed'), z.object({ step: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/) })]) })
+          .nullable()
+          .optional(),
+        useCache: z.boolean().optional(),
       }),
     ]),
     cancel: z.tuple([zRunId]),

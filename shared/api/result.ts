@@ -39,6 +39,20 @@ export const ErrorCode = {
   UnknownExample: 'E405',
   /** Command-line tools a block needs (its system environment) are not on PATH. */
   ToolsMissing: 'E406',
+  /** The cluster's host key is not the one known_hosts has: possibly an attack; nothing was sent. */
+  HostKeyChanged: 'E500',
+  /** First contact with a host and its key was not accepted. */
+  HostKeyUnknown: 'E501',
+  /** The cluster refused the login (wrong password, code or key); not retried automatically. */
+  LoginFailed: 'E502',
+  /** The cluster cannot be reached (network, VPN, host down). */
+  ClusterUnreachable: 'E503',
+  /** A file operation or command on the cluster failed (permission, full disk, missing path). */
+  RemoteStorage: 'E504',
+  /** Slurm refused a submission (account, QoS, partition, limits). */
+  SubmitRefused: 'E505',
+  /** The user cancelled a prompt (password, code, host key). */
+  LoginCancelled: 'E506',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -85,6 +85,89 @@ export interface TaskRecord {
   marker: ExitMarker;
   /** Why it ended the way it did, when the state alone does not say (killed, skipped because of what). */
   detail: string | null;
+  /** On a cluster: what Slurm last said of this task; null elsewhere or before it was seen. */
+  scheduler?: SchedulerView | null;
+  /** On failure: what went wrong in plain words, with the evidence and what to do. */
+  explanation?: FailureExplanation | null;
+}
+
+/** What Slurm said of a job or an array task, as last seen by the monitor. */
+export interface SchedulerView {
+  /** Slurm's state word: PENDING, RUNNING, COMPLETED, OUT_OF_MEMORY, ... or UNKNOWN (no answer). */
+  state: string;
+  /** Slurm's reason code for a pending job ("Resources", "Priority", "QOSMaxJobsPerUserLimit"), else null. */
+  reason: string | null;
+  /** The reason in words a biologist understands ("waiting for a free GPU"), else null. */
+  reasonText: string | null;
+  /** ExitCode=code:signal as Slurm reports it, when known. */
+  exitCode: string | null;
+  /** When this was last confirmed by squeue, sacct or the exit marker (ISO time). */
+  seenAt: string;
+}
+
+/** A Slurm job Fluxo submitted. Keyed on id and submit time: Slurm can reuse an id after a controller crash. */
+export interface JobRef {
+  id: string;
+  /** UTC ISO time submit.sh recorded for it. */
+  submittedAt: string;
+}
+
+export type FailureKind =
+  | 'out-of-memory'
+  | 'time-limit'
+  | 'cuda-out-of-memory'
+  | 'module-missing'
+  | 'container-missing'
+  | 'qos-or-account-limit'
+  | 'node-failure'
+  | 'preempted'
+  | 'cancelled'
+  | 'upstream-failed'
+  | 'disk-full'
+  | 'program-error';
+
+/** A suggested fix the UI can offer as one button and the CLI as one command. */
+export interface SuggestedAction {
+  kind: 'retry-with-resources' | 'retry' | 'rerun-from-step' | 'edit-pipeline' | 'contact-support';
+  /** The button's words: "Retry with 2x memory". */
+  label: string;
+  /** For retry-with-resources: the step's new resources (only the fields that change). */
+  resources?: { memoryMb?: number; timeMinutes?: number; gpus?: number; cpus?: number };
+}
+
+/** A failure in plain words: what happened, how we know, what to do. */
+export interface FailureExplanation {
+  kind: FailureKind;
+  /** One short sentence: "Step Train classifier ran out of memory". */
+  title: string;
+  /** Two or three sentences in plain words, no Slurm jargon without its meaning. */
+  message: string;
+  /** The facts behind it: the Slurm state and exit code, and the log lines that show it. */
+  evidence: string[];
+  action: SuggestedAction | null;
+}
+
+/** Where and how a cluster run lives; null for a run on this computer. */
+export interface RemoteRun {
+  host: string;
+  port: number;
+  user: string;
+  /** Absolute path of the run folder on the cluster. */
+  workDir: string;
+  account: string | null;
+  qos: string | null;
+  reservation: string | null;
+  /** Where the run is: what Fluxo does next if it restarts now. */
+  phase: 'staging' | 'submitting' | 'watching' | 'fetching' | 'ended';
+  bytesUploaded: number;
+  bytesDownloaded: number;
+  /** Steps that ran as jobs / steps whose outputs came from an earlier run (cache). */
+  stepsExecuted: number;
+  stepsCached: number;
+  /** Last time the cluster answered; while it does not, states are "unknown, still watching". */
+  lastContactAt: string | null;
+  /** Set while the cluster does not answer: why, in words. Cleared when it answers again. */
+  unreachable: string | null;
 }
 
 export interface StepRecord {
@@ -107,6 +190,16 @@ export interface StepRecord {
   /** As in TaskRecord; null for an array (each task has its own). */
   marker: ExitMarker;
   detail: string | null;
+  /** On a cluster: the Slurm job of this step (an array is one job); null elsewhere or before submission. */
+  job?: JobRef | null;
+  /** On a cluster: what Slurm last said of the job (an array: of the array as a whole). */
+  scheduler?: SchedulerView | null;
+  /** True when the outputs came from an earlier run with the same block version, params and inputs. */
+  cached?: boolean;
+  /** The earlier run whose outputs this cached step reuses. */
+  cachedFrom?: string | null;
+  /** On failure: what went wrong in plain words, with the evidence and what to do. */
+  explanation?: FailureExplanation | null;
 }
 
 export interface RunRecord {
@@ -123,6 +216,10 @@ export interface RunRecord {
   python: string | null;
   steps: StepRecord[];
   error: FluxoError | null;
+  /** Set for a run on a cluster. */
+  remote?: RemoteRun | null;
+  /** The run this one reruns part of ("rerun from the failed step"), when it is one. */
+  rerunOf?: string | null;
 }
 
 export interface StartRunRequest {
@@ -131,6 +228,29 @@ export interface StartRunRequest {
   pipelinePath?: string | null;
   /** Where to keep the run; default: the runs folder of the user's Fluxo home. */
   runDir?: string | null;
+  /** Slurm account, QoS and reservation for a cluster run (never stored in the pipeline). */
+  account?: string | null;
+  qos?: string | null;
+  reservation?: string | null;
+  /**
+   * Rerun part of an earlier run on the same target: "failed" reruns from the failed step(s),
+   * a step id reruns that step and everything after it. Finished upstream outputs are reused.
+   */
+  rerun?: { runId: string; from: 'failed' | { step: string } } | null;
+  /** false: run every step even when an earlier run has its outputs. Default true. */
+  useCache?: boolean;
+}
+
+/** Bytes moving to or from a cluster. */
+export interface TransferView {
+  direction: 'upload' | 'download';
+  /** The file being moved now (run-relative or the local path of an input). */
+  file: string;
+  files: { done: number; total: number; skipped: number };
+  bytes: { done: number; total: number };
+  /** Bytes per second over the last seconds; null until known. */
+  rate: number | null;
+  secondsLeft: number | null;
 }
 
 export interface RunFile {
@@ -146,6 +266,9 @@ export type FluxoEvent =
   | { type: 'run.stepChanged'; runId: string; step: StepRecord }
   /** Text of an array task arrives with each line prefixed "[task i] "; the task's log file has it as printed. */
   | { type: 'run.logAppended'; runId: string; stepId: string; text: string }
+  | { type: 'run.transfer'; runId: string; transfer: TransferView }
+  /** The cluster connection of a run: lost (still watching, states unknown) or back. */
+  | { type: 'run.remoteChanged'; runId: string; remote: RemoteRun }
   | { type: 'run.finished'; run: RunRecord };
 
 export type FluxoEventListener = (batch: FluxoEvent[]) => void;

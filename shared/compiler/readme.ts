@@ -226,6 +226,8 @@ export function renderBundleReadme(doc: PipelineDocument, manifest: BundleManife
       `    cd RUN/bundle && bash ${manifest.entry.submit ?? 'submit.sh'}`,
       `  It submits ${plural(e.jobs, 'job')} in dependency order and prints each job id; the ids are kept in`,
       `  RUN/${manifest.slurm?.jobs ?? 'jobs.tsv'}. Running it again only prints them: it never submits twice.`,
+      `  Steps listed in RUN/${manifest.slurm?.cached ?? '.fluxo-cached'} (written by Fluxo when it put an earlier run's`,
+      '  outputs in place) are not submitted; the steps after them start at once.',
       '',
       '4. WATCH',
       `  squeue -u $USER            jobs waiting or running${manifest.steps[0]?.jobName ? ` (named like ${manifest.steps[0].jobName})` : ''}`,

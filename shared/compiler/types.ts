@@ -181,8 +181,12 @@ export interface BundleManifest {
    * Slurm only (else null), relative to the run folder: submit.sh appends "step<TAB>job id<TAB>UTC time"
    * to `jobs` (after a header line "step\tjob\tsubmitted") as each job is accepted, and writes
    * `submitted` (atomically) once every step is in; a second submit.sh then only prints the ids.
+   * `cached` is read, never written, by submit.sh: one step id a line, for steps whose outputs
+   * (steps/<id>/) and exit markers (logs/) the runner copied from an earlier run before starting
+   * submit.sh. A listed step whose markers all say 0 gets no job and no line in `jobs`; what
+   * depends on it waits only for the steps really submitted. Unknown lines are ignored with a warning.
    */
-  slurm: { jobs: string; submitted: string } | null;
+  slurm: { jobs: string; submitted: string; cached: string } | null;
   /** Step ids in the order the entry script runs them. */
   order: string[];
   steps: ManifestStep[];
@@ -219,4 +223,4 @@ export const ENV = {
 } as const;
 
 /** Files submit.sh keeps in the run folder. */
-export const SLURM_RUN_FILES = { jobs: 'jobs.tsv', submitted: '.fluxo-submitted' } as const;
+export const SLURM_RUN_FILES = { jobs: 'jobs.tsv', submitted: '.fluxo-submitted', cached: '.fluxo-cached' } as const;

@@ -108,6 +108,19 @@ const zSlurmProfile = z.object({
     transferHost: z.string().regex(/^[A-Za-z0-9.-]+$/).nullable().default(null),
     /** Shown to the user before connecting (VPN, 2FA, certificates). */
     note: z.string().default(''),
+    /**
+     * The user's own login settings, usually in their own copy of the profile. null/empty: taken
+     * from `sshConfigHost` in ~/.ssh/config, else asked for (user) or the defaults below.
+     */
+    user: z.string().regex(/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/, 'must be a user name').nullable().default(null),
+    /** Private key files to offer ("~/" is the user's home); encrypted keys ask for their passphrase. */
+    identityFiles: z.array(z.string().min(1)).default([]),
+    /** Jump hosts as OpenSSH's ProxyJump writes them: "user@host:port,host2". null: none. */
+    proxyJump: z.string().regex(/^[A-Za-z0-9@.:,_[\]-]+$/, 'must be ProxyJump syntax: [user@]host[:port],...').nullable().default(null),
+    /** A Host of ~/.ssh/config to take HostName, User, Port, IdentityFile and ProxyJump from. */
+    sshConfigHost: z.string().regex(/^[A-Za-z0-9._-]+$/).nullable().default(null),
+    /** Login methods in the order they are tried. */
+    auth: z.array(z.enum(['agent', 'key', 'keyboard-interactive', 'password'])).min(1).default(['agent', 'key', 'keyboard-interactive', 'password']),
   }),
   account: z.object({
     /** Whether `--account` is required. */

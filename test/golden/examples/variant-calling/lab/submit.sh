@@ -5,6 +5,8 @@
 # Usage:    bash submit.sh   on a login node. Outputs go to the folder above this bundle (or
 #           to $FLUXO_RUN); job ids go to jobs.tsv there as they are accepted; cancel.sh cancels them.
 # Running it again does not submit twice: it prints the jobs of the first submission.
+# Steps listed in .fluxo-cached (one id a line; Fluxo writes it after putting the outputs of an earlier
+# run in place) are not submitted again.
 set -euo pipefail
 
 # Locations, exported because sbatch passes this environment on to every job (--export=ALL).
@@ -33,7 +35,47 @@ fi
 fluxo_err="$(mktemp)"
 trap 'rm -f "${fluxo_err}"; rmdir .fluxo-submitting' EXIT
 
+# Steps whose outputs an earlier run already made: the runner copied them into steps/<id>/ and
+# their exit markers into logs/, then listed the steps in .fluxo-cached. A listed step is used only
+# when every marker it needs says 0 (completed); otherwise it is submitted like any other.
+declare -A CACHED=()
+use_cache() {
+  local step="$1" tasks="${2:-}" marker code i
+  local markers=()
+  if [ -z "${tasks}" ]; then
+    markers=("logs/${step}.exit")
+  else
+    for ((i = 0; i < tasks; i++)); do markers+=("logs/${step}_${i}.exit"); done
+  fi
+  for marker in "${markers[@]}"; do
+    code=""
+    if [ -f "${marker}" ]; then read -r code <"${marker}" || true; fi
+    if [ "${code}" != 0 ]; then
+      echo "warning: .fluxo-cached lists ${step}, but ${marker} does not say it completed; it runs again" >&2
+      return 0
+    fi
+  done
+  CACHED[${step}]=1
+}
+if [ -f .fluxo-cached ]; then
+  # Only the ids of this pipeline are taken; a line is never run or expanded.
+  while IFS= read -r line || [ -n "${line}" ]; do
+    line="${line%$'\r'}"
+    case "${line}" in
+      reads) use_cache reads ;;
+      trim) use_cache trim ;;
+      align) use_cache align ;;
+      sort) use_cache sort ;;
+      call) use_cache call ;;
+      summary) use_cache summary ;;
+      '') ;;
+      *) printf 'warning: %s names no step of this pipeline, ignored: %q\n' .fluxo-cached "${line}" >&2 ;;
+    esac
+  done <.fluxo-cached
+fi
+
 SUBMITTED=()
+FROM_CACHE=()
 declare -A JOB=()
 # Stops the submission and cancels what was already submitted, so no half of the pipeline runs.
 abort() {
@@ -46,12 +88,42 @@ abort() {
 }
 trap 'abort "interrupted"' INT TERM
 
-# Submits one step; its job id goes to JOB[step] and at once to jobs.tsv (so it is known even if this script dies).
-# --parsable prints "id" or "id;cluster"; --kill-on-invalid-dep cancels a job whose dependency failed
-# instead of leaving it pending forever.
+# The --dependency value for what a step waits for ("afterok:split aftercorr:fit" becomes
+# "afterok:<job of split>,aftercorr:<job of fit>"), naming only steps submitted above: a cached
+# step has no job and its outputs are already there. Prints nothing when nothing is left to wait for.
+deps() {
+  local want step ok="" corr=""
+  for want in "$@"; do
+    step="${want#*:}"
+    if [ -z "${JOB[${step}]:-}" ]; then continue; fi
+    case "${want}" in
+      afterok:*) ok+=":${JOB[${step}]}" ;;
+      aftercorr:*) corr+=":${JOB[${step}]}" ;;
+    esac
+  done
+  if [ -n "${ok}" ] && [ -n "${corr}" ]; then
+    echo "afterok${ok},aftercorr${corr}"
+  elif [ -n "${ok}" ]; then
+    echo "afterok${ok}"
+  elif [ -n "${corr}" ]; then
+    echo "aftercorr${corr}"
+  fi
+}
+
+# Submits one step after the steps it waits for (deps); its job id goes to JOB[step] and at once to jobs.tsv
+# (so it is known even if this script dies). --parsable prints "id" or "id;cluster";
+# --kill-on-invalid-dep cancels a job whose dependency failed instead of leaving it pending forever.
 submit() {
-  local step="$1" script="$2" out id
+  local step="$1" script="$2" dependency out id
   shift 2
+  if [ -n "${CACHED[${step}]:-}" ]; then
+    FROM_CACHE+=("${step}")
+    echo "${step}: cached (outputs of an earlier run)"
+    return 0
+  fi
+  dependency="$(deps "$@")"
+  set --
+  if [ -n "${dependency}" ]; then set -- --dependency="${dependency}"; fi
   if ! out="$(sbatch --parsable --export=ALL --chdir="${FLUXO_RUN}" --kill-on-invalid-dep=yes "$@" "${FLUXO_BUNDLE}/${script}" 2>"${fluxo_err}")"; then
     abort "sbatch refused step ${step}: $(cat "${fluxo_err}")"
   fi
@@ -69,17 +141,20 @@ printf 'step\tjob\tsubmitted\n' >jobs.tsv
 # reads (Synthetic reads): first
 submit reads steps/01-reads.sh
 # trim (Trim reads (fastp)): after reads
-submit trim steps/02-trim.sh --dependency="afterok:${JOB[reads]}"
+submit trim steps/02-trim.sh afterok:reads
 # align (Align reads (bwa mem)): after reads, trim
-submit align steps/03-align.sh --dependency="afterok:${JOB[reads]}:${JOB[trim]}"
+submit align steps/03-align.sh afterok:reads afterok:trim
 # sort (Sort and index BAM): after align
-submit sort steps/04-sort.sh --dependency="afterok:${JOB[align]}"
+submit sort steps/04-sort.sh afterok:align
 # call (Call variants (bcftools)): after reads, sort
-submit call steps/05-call.sh --dependency="afterok:${JOB[reads]}:${JOB[sort]}"
+submit call steps/05-call.sh afterok:reads afterok:sort
 # summary (Variant summary): after reads, call
-submit summary steps/06-summary.sh --dependency="afterok:${JOB[reads]}:${JOB[call]}"
+submit summary steps/06-summary.sh afterok:reads afterok:call
 
 # Every step is in: record it (written whole, then renamed) so running this again submits nothing.
 printf 'submitted %s jobs\n' "${#SUBMITTED[@]}" >.fluxo-submitted.tmp
 mv -f .fluxo-submitted.tmp .fluxo-submitted
+if [ "${#FROM_CACHE[@]}" -gt 0 ]; then
+  echo "${#FROM_CACHE[@]} step(s) not run again, their outputs come from an earlier run: ${FROM_CACHE[*]}"
+fi
 echo "Submitted ${#SUBMITTED[@]} jobs. Follow them with: squeue -u \"\$USER\"; cancel them with: bash ${FLUXO_BUNDLE}/cancel.sh"
