@@ -5,7 +5,6 @@ import type { Catalog } from '../shared/catalog';
 import type { Bundle, BundleManifest, CompileOptions } from '../shared/compiler';
 import { compile } from '../shared/compiler';
 import { serializeDocument } from '../shared/document';
-import type { Problem } from '../shared/validate';
 import { validatePipeline } from '../shared/validate';
 import type { ListedTarget, ProfileProblem } from '../shared/targets';
 import { describeTarget, formatProfileProblem } from '../shared/targets';
