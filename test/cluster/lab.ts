@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+/** The checkout; bench/run.mjs bundles this file elsewhere and says where the checkout is (FLUXO_REPO). */
+export const REPO = process.env.FLUXO_REPO ?? fileURLToPath(new URL('../..', import.meta.url));
 
 export interface Lab {
   dir: string;

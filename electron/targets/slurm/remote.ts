@@ -17,6 +17,7 @@
  * and the run shows "unknown, still watching" until it answers again.
  */
 import { createHash } from 'node:crypto';
+import { create as createTar } from 'tar';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { FailureExplanation, RemoteRun, RunRecord, RunStatus, StepRecord, TaskRecord, TransferView } from '../../../shared/api';
@@ -33,7 +34,7 @@ import type { JobUpdate, TrackedJob } from './monitor';
 import { SlurmMonitor } from './monitor';
 import { afterBegin, isSafeWorkRoot, loginShell, q } from './remoteShell';
 import type { StageItem } from './staging';
-import { download, listLocalTree, listRemoteTree, upload } from './staging';
+import { download, listRemoteTree, upload } from './staging';
 
 export interface RemoteExecutionOptions {
   /** The run's record: this class changes its steps and `remote`; the caller persists it on `changed`. */
@@ -231,12 +232,16 @@ export class RemoteExecution {
     }
     if (this.cancelRequested) return this.endCancelledBeforeSubmit();
 
-    const cached = await this.linkCachedSteps(conn, root, work);
+    const cached = await this.linkCachedSteps(conn, root, work)
     const toRun = this.options.manifest.steps.filter((s) => !cached.has(s.id));
     if (toRun.length > 0) {
-      const bundleItems = await listLocalTree(path.join(this.options.runDir, 'bundle'), path.posix.join(work, 'bundle'));
-      const r = await upload(files, bundleItems, { signal: this.stopUploads.signal, onProgress: (v) => this.options.onTransfer(v) });
-      this.remote.bytesUploaded += r.bytes;
+      // The bundle is many small files that are new in every run folder: one tar stream into one
+      // remote `tar -x` takes one round trip where SFTP would take several per file.
+      const archive = await tarOf(path.join(this.options.runDir, 'bundle'));
+      const dest = path.posix.join(work, 'bundle');
+      const r = await conn.exec(`mkdir -p ${q(dest)} && tar -xf - -C ${q(dest)}`, { stdin: archive, signal: this.stopUploads.signal });
+      if (r.code !== 0) throw new SshError('remote', `could not unpack the pipeline's scripts into ${dest}: ${r.stderr.trim() || `exit code ${r.code}`}`, 'Check that the work root is writable and has space.');
+      this.remote.bytesUploaded += archive.length;
     }
     if (this.cancelRequested) return this.endCancelledBeforeSubmit();
     await files.mkdirp(path.posix.join(work, 'logs'));
@@ -265,21 +270,25 @@ export class RemoteExecution {
     }
     // For each candidate: the earlier run folder from the cache entry, checked to still hold the
     // step's outputs and a 0 exit marker, then hard-linked (copied where links cannot cross filesystems).
+    // Builtins only (read, [ ], an associative array) except for the copies of real hits: one
+    // fork per candidate step would cost seconds for pipelines of hundreds of steps.
     const lines = [
       'set -u',
+      'declare -A HIT=()',
       `mkdir -p ${q(`${work}/logs`)} ${q(`${work}/steps`)}`,
       `: > ${q(`${work}/${cachedFile}.tmp`)}`,
-      'ok_marker() { [ "$(cat "$1" 2>/dev/null)" = 0 ]; }',
+      'first_line() { REPLY=""; if [ -r "$1" ]; then IFS= read -r REPLY < "$1" || true; fi; }',
+      'ok_marker() { first_line "$1"; [ "${REPLY}" = 0 ]; }',
       'link() { cp -al "$1" "$2" 2>/dev/null || cp -a "$1" "$2"; }',
     ];
     for (const s of candidates) {
       const entry = `${root}/${CACHE_DIR}/${keys[s.id]}`;
       const markers = s.tasks ? Array.from({ length: s.tasks.count }, (_, i) => s.marker.split('{task}').join(String(i))) : [s.marker];
-      const deps = s.dependsOn.map((d) => `grep -qx ${q(d)} ${q(`${work}/${cachedFile}.tmp`)}`);
+      const deps = s.dependsOn.map((d) => `[ -n "\${HIT[${q(d)}]:-}" ]`);
       lines.push(
-        `old="$(cat ${q(entry)} 2>/dev/null || true)"`,
+        `first_line ${q(entry)}; old="\${REPLY}"`,
         `if [ -n "$old" ] && [ "$old" != ${q(work)} ] && [ -d "$old/steps/"${q(s.id)} ]${markers.map((m) => ` && ok_marker "$old/"${q(m)}`).join('')}${deps.map((d) => ` && ${d}`).join('')}; then`,
-        `  rm -rf ${q(`${work}/steps/${s.id}`)} && link "$old/steps/"${q(s.id)} ${q(`${work}/steps/${s.id}`)}${markers.map((m) => ` && cp -p "$old/"${q(m)} ${q(`${work}/${m}`)}`).join('')} && printf '%s\\n' ${q(s.id)} >> ${q(`${work}/${cachedFile}.tmp`)} && printf 'cached %s %s\\n' ${q(s.id)} "$old"`,
+        `  rm -rf ${q(`${work}/steps/${s.id}`)} && link "$old/steps/"${q(s.id)} ${q(`${work}/steps/${s.id}`)}${markers.map((m) => ` && cp -p "$old/"${q(m)} ${q(`${work}/${m}`)}`).join('')} && HIT[${q(s.id)}]=1 && printf '%s\\n' ${q(s.id)} >> ${q(`${work}/${cachedFile}.tmp`)} && printf 'cached %s %s\\n' ${q(s.id)} "$old"`,
         'fi',
       );
     }
@@ -323,19 +332,22 @@ export class RemoteExecution {
       `FLUXO_BUNDLE=${q(`${work}/bundle`)}`,
       ...(this.record.python ? [`FLUXO_PYTHON=${q(this.record.python)}`] : []),
     ].join(' ');
-    // The exit status goes to a file, so whoever waits (this process, or the next one after a crash)
-    // learns how submit.sh ended without having been its parent.
+    // The exit status goes to a file, so whoever waits (this command, or the next one after a
+    // crash or a dropped connection) learns how submit.sh ended without having been its parent.
     const detached = `${env} bash bundle/submit.sh > ${SUBMIT_LOG} 2>&1; echo $? > ${SUBMIT_RC}.tmp; mv -f ${SUBMIT_RC}.tmp ${SUBMIT_RC}`;
-    const start = `cd ${q(work)} && if mkdir ${SUBMIT_STARTED} 2>/dev/null; then setsid nohup bash -c ${q(detached)} < /dev/null > /dev/null 2>&1 & echo started; else echo again; fi`;
-    const r = await conn.exec(loginShell(start));
-    if (r.code !== 0) throw new SshError('remote', `could not start the submission in ${work}: ${(r.stderr || afterBegin(r.stdout)).trim()}`);
-    let rc: number | null = null;
-    for (let i = 0; rc === null; i++) {
-      const check = await conn.exec(`cd ${q(work)} && cat ${SUBMIT_RC} 2>/dev/null || echo waiting`);
-      const answer = check.stdout.trim();
-      if (/^\d+$/.test(answer)) rc = Number(answer);
-      else await sleep(Math.min(2000, 100 * (i + 1)));
+    const startAndWait = [
+      `cd ${q(work)}`,
+      `if mkdir ${SUBMIT_STARTED} 2>/dev/null; then setsid nohup bash -c ${q(detached)} < /dev/null > /dev/null 2>&1 & fi`,
+      `while [ ! -e ${SUBMIT_RC} ]; do sleep 0.05; done`,
+      `cat ${SUBMIT_RC}`,
+    ].join('; ');
+    const r = await conn.exec(loginShell(startAndWait));
+    const answer = afterBegin(r.stdout).trim();
+    if (r.code !== 0 || !/^\d+$/.test(answer)) {
+      if (r.code === null) throw new SshError('closed', 'the connection was lost while submitting');
+      throw new SshError('remote', `could not start the submission in ${work}: ${(r.stderr || answer).trim()}`);
     }
+    const rc = Number(answer);
     if (rc !== 0) {
       // submit.sh refused (an sbatch error) and cancelled whatever it had submitted.
       const log = (await conn.exec(`tail -n 20 ${q(`${work}/${SUBMIT_LOG}`)}`)).stdout;
@@ -667,4 +679,12 @@ export function descendantsOf(manifest: BundleManifest, stepId: string): string[
     }
   }
   return [...out];
+}
+
+/** A folder as an uncompressed tar archive in memory (bundles are small: scripts and block files). */
+async function tarOf(dir: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const stream = createTar({ cwd: dir, portable: true }, ['.']);
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

@@ -88,8 +88,10 @@ abort() {
 trap 'abort "interrupted"' INT TERM
 
 # The --dependency value for what a step waits for ("afterok:split aftercorr:fit" becomes
-# "afterok:<job of split>,aftercorr:<job of fit>"), naming only steps submitted above: a cached
-# step has no job and its outputs are already there. Prints nothing when nothing is left to wait for.
+# "afterok:<job of split>,aftercorr:<job of fit>") in DEPENDENCY, naming only steps submitted above:
+# a cached step has no job and its outputs are already there. Empty when nothing is left to wait for.
+# (A variable, not printed output: a $(...) per step would fork a shell for each of hundreds of steps.)
+DEPENDENCY=""
 deps() {
   local want step ok="" corr=""
   for want in "$@"; do
@@ -100,12 +102,18 @@ deps() {
       aftercorr:*) corr+=":${JOB[${step}]}" ;;
     esac
   done
-  if [ -n "${ok}" ] && [ -n "${corr}" ]; then
-    echo "afterok${ok},aftercorr${corr}"
-  elif [ -n "${ok}" ]; then
-    echo "afterok${ok}"
-  elif [ -n "${corr}" ]; then
-    echo "aftercorr${corr}"
+  DEPENDENCY=""
+  if [ -n "${ok}" ]; then DEPENDENCY="afterok${ok}"; fi
+  if [ -n "${corr}" ]; then DEPENDENCY="${DEPENDENCY:+${DEPENDENCY},}aftercorr${corr}"; fi
+}
+
+# The submit time recorded with each job (UTC), read again at most every 30 s rather than once per job.
+STAMP=""
+STAMP_AT=-30
+stamp() {
+  if [ $((SECONDS - STAMP_AT)) -ge 30 ]; then
+    STAMP="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    STAMP_AT=${SECONDS}
   fi
 }
 
@@ -113,16 +121,16 @@ deps() {
 # (so it is known even if this script dies). --parsable prints "id" or "id;cluster";
 # --kill-on-invalid-dep cancels a job whose dependency failed instead of leaving it pending forever.
 submit() {
-  local step="$1" script="$2" dependency out id
+  local step="$1" script="$2" out id
   shift 2
   if [ -n "${CACHED[${step}]:-}" ]; then
     FROM_CACHE+=("${step}")
     echo "${step}: cached (outputs of an earlier run)"
     return 0
   fi
-  dependency="$(deps "$@")"
+  deps "$@"
   set --
-  if [ -n "${dependency}" ]; then set -- --dependency="${dependency}"; fi
+  if [ -n "${DEPENDENCY}" ]; then set -- --dependency="${DEPENDENCY}"; fi
   if ! out="$(sbatch --parsable --export=ALL --chdir="${FLUXO_RUN}" --kill-on-invalid-dep=yes "$@" "${FLUXO_BUNDLE}/${script}" 2>"${fluxo_err}")"; then
     abort "sbatch refused step ${step}: $(cat "${fluxo_err}")"
   fi
@@ -132,7 +140,8 @@ submit() {
   fi
   SUBMITTED+=("${id}")
   JOB[${step}]="${id}"
-  printf '%s\t%s\t%s\n' "${step}" "${id}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >>jobs.tsv
+  stamp
+  printf '%s\t%s\t%s\n' "${step}" "${id}" "${STAMP}" >>jobs.tsv
   echo "${step}: job ${id}"
 }
 
