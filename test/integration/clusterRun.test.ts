@@ -152,6 +152,22 @@ describeLab('fluxo run --target lab (SSH + Slurm)', () => {
     }
   }, 300_000);
 
+  it('a step that runs out of time: Slurm\'s TIMEOUT explained in words, with "Retry with 2x time" as a rerun command', async () => {
+    const file = pipeline('too slow', [{ id: 'slow', command: 'echo started; sleep 300' }]);
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc.steps[0].resources = { timeMinutes: 1 };
+    writeFileSync(file, JSON.stringify(doc));
+    const r = await run(['run', file, '--target', 'lab', '--json']);
+    expect(r.code).toBe(1);
+    const step = r.summary!.steps[0]!;
+    expect(step.state).toBe('failed');
+    expect(step.slurmState).toBe('TIMEOUT');
+    expect(step.explanation?.kind).toBe('time-limit');
+    expect(step.explanation?.action?.label).toBe('Retry with 2x time');
+    expect(r.stderr).toContain('ran out of time');
+    expect(r.stderr).toMatch(new RegExp(`fluxo rerun ${r.summary!.runId} --from slow --time 2`));
+  }, 300_000);
+
   it('fluxo logs RUN STEP --follow streams a running step\'s log from the cluster and ends with the step', async () => {
     const file = pipeline('talks', [{ id: 'talk', command: 'for i in 1 2 3 4 5 6; do echo "line $i"; sleep 1; done' }]);
     const running = fluxoAsync(['run', file, '--target', 'lab', '--json'], home.env);
