@@ -31,6 +31,19 @@ function backendFor(options: { acceptHostKeys?: string[] }): Backend {
   });
 }
 
+/** Runs `work` with a backend that prints run progress on `io`, then lets the backend go (cluster runs go on). */
+async function withBackend<T>(acceptHostKeys: string[] | undefined, io: Io, work: (backend: Backend) => Promise<T>): Promise<T> {
+  const backend = backendFor({ acceptHostKeys });
+  const printer = stepPrinter(io);
+  const unsubscribe = backend.subscribe((batch) => batch.forEach(printer));
+  try {
+    return await work(backend);
+  } finally {
+    await backend.dispose();
+    unsubscribe();
+  }
+}
+
 const seconds = (s: number | null) => (s === null ? '' : s < 120 ? `${s} s` : `${Math.round(s / 60)} min`);
 
 /** Prints each step's changes once: started (with its job), waiting and why, done, failed and why. */
@@ -188,10 +201,7 @@ export async function cmdRun(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: RUN_OPTIONS, allowPositionals: true });
   if (!positionals[0]) throw new UsageError('missing FILE: the .fluxo pipeline to run');
   const opened = await readDocumentFile(path.resolve(positionals[0]));
-  const backend = backendFor({ acceptHostKeys: values['accept-host-key'] });
-  const printer = stepPrinter(io);
-  const unsubscribe = backend.subscribe((batch) => batch.forEach(printer));
-  try {
+  return withBackend(values['accept-host-key'], io, async (backend) => {
     return await startAndFollow(
       backend,
       {
@@ -207,10 +217,7 @@ export async function cmdRun(args: string[], io: Io): Promise<number> {
       io,
       values.json ?? false,
     );
-  } finally {
-    await backend.dispose();
-    unsubscribe();
-  }
+  });
 }
 
 async function startAndFollow(backend: Backend, request: StartRunRequest, io: Io, json: boolean): Promise<number> {
@@ -233,10 +240,7 @@ export async function cmdRerun(args: string[], io: Io): Promise<number> {
   });
   const runId = positionals[0];
   if (!runId) throw new UsageError('missing RUN: the id of the run to rerun (see "fluxo runs")');
-  const backend = backendFor({ acceptHostKeys: values['accept-host-key'] });
-  const printer = stepPrinter(io);
-  const unsubscribe = backend.subscribe((batch) => batch.forEach(printer));
-  try {
+  return withBackend(values['accept-host-key'], io, async (backend) => {
     const old = unwrap(await backend.services.runs.get(runId));
     const opened = await readDocumentFile(path.join(old.runDir, 'pipeline.fluxo'));
     const document = opened.document;
@@ -270,10 +274,7 @@ export async function cmdRerun(args: string[], io: Io): Promise<number> {
       io,
       values.json ?? false,
     );
-  } finally {
-    await backend.dispose();
-    unsubscribe();
-  }
+  });
 }
 
 export async function cmdRuns(args: string[], io: Io): Promise<number> {
@@ -300,10 +301,7 @@ export async function cmdStatus(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' }, wait: { type: 'boolean' }, 'accept-host-key': { type: 'string', multiple: true } }, allowPositionals: true });
   const runId = positionals[0];
   if (!runId) throw new UsageError('missing RUN: the id of a run (see "fluxo runs")');
-  const backend = backendFor({ acceptHostKeys: values['accept-host-key'] });
-  const printer = stepPrinter(io);
-  const unsubscribe = backend.subscribe((batch) => batch.forEach(printer));
-  try {
+  return withBackend(values['accept-host-key'], io, async (backend) => {
     let run = unwrap(await backend.services.runs.get(runId));
     if (run.status === 'running' && run.remote && values.wait) {
       const attached = await backend.runManager.reattach(run.id);
@@ -322,10 +320,7 @@ export async function cmdStatus(args: string[], io: Io): Promise<number> {
       if (run.error) io.err(`${formatError(run.error)}\n`);
     }
     return run.status === 'failed' ? Exit.Failed : run.status === 'cancelled' ? Exit.Cancelled : Exit.Completed;
-  } finally {
-    await backend.dispose();
-    unsubscribe();
-  }
+  });
 }
 
 export async function cmdLogs(args: string[], io: Io): Promise<number> {
@@ -357,19 +352,13 @@ export async function cmdCancel(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' }, 'accept-host-key': { type: 'string', multiple: true } }, allowPositionals: true });
   const runId = positionals[0];
   if (!runId) throw new UsageError('missing RUN: the id of the run to cancel');
-  const backend = backendFor({ acceptHostKeys: values['accept-host-key'] });
-  const printer = stepPrinter(io);
-  const unsubscribe = backend.subscribe((batch) => batch.forEach(printer));
-  try {
+  return withBackend(values['accept-host-key'], io, async (backend) => {
     const run = unwrap(await backend.services.runs.cancel(runId));
     if (run.status === 'running') io.err('The run is still going: it could not be cancelled from here.\n');
     else io.err(`Run ${run.id}: ${run.status}.\n`);
     if (values.json) io.out(`${JSON.stringify(runSummary(run), null, 2)}\n`);
     return run.status === 'cancelled' ? Exit.Completed : run.status === 'running' ? Exit.Failed : Exit.Completed;
-  } finally {
-    await backend.dispose();
-    unsubscribe();
-  }
+  });
 }
 
 export async function cmdFetch(args: string[], io: Io): Promise<number> {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { FluxoEvent, OutputFile, RunFile, RunRecord, StartRunRequest, StepRecord, TransferView } from '../../shared/api';
 import { ErrorCode, fail, FluxoFailure } from '../../shared/api';
 import type { Catalog } from '../../shared/catalog';
-import type { BundleManifest } from '../../shared/compiler';
+import type { BundleManifest, CompileOptions } from '../../shared/compiler';
 import { BUNDLE_VERSION, compile } from '../../shared/compiler';
 import { renderRoCrate } from '../../shared/compiler/rocrate';
 import type { PipelineDocument } from '../../shared/document';
@@ -129,6 +129,31 @@ const MIME: Record<string, string> = {
   '.log': 'text/plain',
 };
 
+/** Compiles, or fails with E300 naming the first problem and carrying them all. */
+function compileOrFail(document: PipelineDocument, catalog: Catalog, target: TargetProfile, options: CompileOptions) {
+  const compiled = compile(document, catalog, target, options);
+  if (!compiled.ok) {
+    const errors = compiled.problems.filter((p) => p.severity === 'error');
+    fail(ErrorCode.PipelineInvalid, `the pipeline has ${errors.length} problem${errors.length === 1 ? '' : 's'}: ${errors[0]?.message ?? ''}`, errors[0]?.fix, errors);
+  }
+  return compiled.bundle;
+}
+
+/** What every new run's record starts with. */
+function newRecord(id: string, request: StartRunRequest, target: TargetProfile, runDir: string, now: Date) {
+  return {
+    id,
+    pipelineName: request.document.metadata.name,
+    pipelinePath: request.pipelinePath ?? null,
+    targetId: target.id,
+    status: 'running' as const,
+    runDir,
+    createdAt: now.toISOString(),
+    endedAt: null,
+    error: null,
+  };
+}
+
 function newRunId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${stamp}-${randomBytes(3).toString('hex')}`;
@@ -150,17 +175,7 @@ export class RunManager {
     if (!target) fail(ErrorCode.UnknownTarget, `there is no target "${request.targetId}"`, 'Run "fluxo targets" to list them.');
     if (target.kind === 'slurm') return this.startRemote(request, target, catalog);
 
-    const compiled = compile(request.document, catalog, target);
-    if (!compiled.ok) {
-      const errors = compiled.problems.filter((p) => p.severity === 'error');
-      fail(
-        ErrorCode.PipelineInvalid,
-        `the pipeline has ${errors.length} problem${errors.length === 1 ? '' : 's'}: ${errors[0]?.message ?? ''}`,
-        errors[0]?.fix,
-        errors,
-      );
-    }
-    const { bundle } = compiled;
+    const bundle = compileOrFail(request.document, catalog, target, {});
     const labels = new Map(bundle.manifest.steps.map((s) => [s.id, s.label]));
 
     let python: string | null = null;
@@ -208,17 +223,9 @@ export class RunManager {
       onLog: (stepId, text) => this.options.emit({ type: 'run.logAppended', runId: id, stepId, text }),
     });
     const record: RunRecord = {
-      id,
-      pipelineName: request.document.metadata.name,
-      pipelinePath: request.pipelinePath ?? null,
-      targetId: target.id,
-      status: 'running',
-      runDir,
-      createdAt: now.toISOString(),
-      endedAt: null,
+      ...newRecord(id, request, target, runDir, now),
       python,
       steps: structuredClone(execution.steps),
-      error: null,
     };
     // The exact pipeline that ran, so a past run can be reopened as it was.
     try {
@@ -252,6 +259,9 @@ export class RunManager {
   }
 
   private async startRemote(request: StartRunRequest, target: SlurmProfile, catalog: Catalog): Promise<RunRecord> {
+    const options = { account: request.account ?? null, qos: request.qos ?? null, reservation: request.reservation ?? null };
+    // A pipeline that cannot run there is said before any connection (and any password prompt).
+    compileOrFail(request.document, catalog, target, options);
     const conn = await this.connect(target);
     let root: string;
     try {
@@ -282,12 +292,7 @@ export class RunManager {
       }
     }
 
-    const compiled = compile(document, catalog, target, { account: request.account ?? null, qos: request.qos ?? null, reservation: request.reservation ?? null });
-    if (!compiled.ok) {
-      const errors = compiled.problems.filter((p) => p.severity === 'error');
-      fail(ErrorCode.PipelineInvalid, `the pipeline has ${errors.length} problem${errors.length === 1 ? '' : 's'}: ${errors[0]?.message ?? ''}`, errors[0]?.fix, errors);
-    }
-    const { bundle } = compiled;
+    const bundle = compileOrFail(document, catalog, target, options);
     const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
     let cacheKeys: Record<string, string> | null = null;
     if (request.useCache !== false) {
@@ -325,17 +330,9 @@ export class RunManager {
     if (request.runDir != null) this.elsewhere.set(id, runDir);
 
     const record: RunRecord = {
-      id,
-      pipelineName: request.document.metadata.name,
-      pipelinePath: request.pipelinePath ?? null,
-      targetId: target.id,
-      status: 'running',
-      runDir,
-      createdAt: now.toISOString(),
-      endedAt: null,
+      ...newRecord(id, request, target, runDir, now),
       python: null,
       steps: initialRemoteSteps(bundle.manifest),
-      error: null,
       remote: {
         host: conn.endpoint.host,
         port: conn.endpoint.port,

@@ -8,7 +8,7 @@ import type { RunStatus, StepRecord, StepState, TaskRecord } from '../../shared/
 import type { BundleManifest, ManifestStep } from '../../shared/compiler';
 import { ENV } from '../../shared/compiler';
 import type { ProcessEnd } from './markers';
-import { aggregateTasks, dependencyVerdict, isFinal, judgeExit, markerPath, readMarker, runStatusOf, summarizeTasks, unitIndexes } from './markers';
+import { aggregateTasks, dependencyVerdict, isFinal, judgeExit, markerPath, readMarker, runStatusOf, summarizeTasks, unitIndexes, waitingStep } from './markers';
 
 export interface LocalExecutionOptions {
   manifest: BundleManifest;
@@ -64,21 +64,7 @@ export class LocalExecution {
   constructor(private readonly options: LocalExecutionOptions) {
     const { manifest, slots } = options;
     this.stepsById = new Map(manifest.steps.map((s) => [s.id, s]));
-    this.steps = manifest.steps.map((s) => ({
-      id: s.id,
-      label: s.label,
-      blockId: s.block.id,
-      state: 'waiting',
-      exitCode: null,
-      startedAt: null,
-      endedAt: null,
-      seconds: null,
-      log: logPath(manifest, s, s.tasks ? '{task}' : null),
-      outputs: s.outputs.map((o) => ({ stepId: s.id, port: o.port, format: o.format, path: o.path, task: o.task, exists: false, size: 0 })),
-      tasks: null,
-      marker: null,
-      detail: null,
-    }));
+    this.steps = manifest.steps.map((s) => waitingStep(s, logPath(manifest, s, s.tasks ? '{task}' : null)));
     for (const s of manifest.steps) {
       // The compiler never makes an empty array; a hand-made manifest that does would hang the run.
       if (s.tasks && s.tasks.count < 1) throw new Error(`step "${s.id}" is an array of ${s.tasks.count} tasks`);

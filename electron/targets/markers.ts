@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ExitMarker, RunStatus, StepState } from '../../shared/api';
+import type { ExitMarker, RunStatus, StepRecord, StepState } from '../../shared/api';
 import type { BundleManifest, ManifestStep } from '../../shared/compiler';
 
 /**
@@ -14,6 +14,25 @@ import type { BundleManifest, ManifestStep } from '../../shared/compiler';
 
 const FINAL: ReadonlySet<StepState> = new Set(['completed', 'failed', 'cancelled', 'skipped']);
 const BLOCKING: ReadonlySet<StepState> = new Set(['failed', 'cancelled', 'skipped']);
+
+/** A step's record before anything happened to it; `log` as the executor names it. */
+export function waitingStep(step: ManifestStep, log: string): StepRecord {
+  return {
+    id: step.id,
+    label: step.label,
+    blockId: step.block.id,
+    state: 'waiting',
+    exitCode: null,
+    startedAt: null,
+    endedAt: null,
+    seconds: null,
+    log,
+    outputs: step.outputs.map((o) => ({ stepId: step.id, port: o.port, format: o.format, path: o.path, task: o.task, exists: false, size: 0 })),
+    tasks: null,
+    marker: null,
+    detail: null,
+  };
+}
 
 export function isFinal(state: StepState): boolean {
   return FINAL.has(state);

@@ -8,8 +8,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { Lab } from './lab';
-import { REPO } from './lab';
+import type { Lab, LabGate } from './lab';
+import { labRequired, openLab, REPO } from './lab';
 
 export interface LabHome {
   home: string;
@@ -65,4 +65,50 @@ export function fluxoAsync(args: string[], env: NodeJS.ProcessEnv, options: { ti
     });
   });
   return { child, done };
+}
+
+/**
+ * The lab for a test file, or why it is skipped (printed once). Under FLUXO_LAB=required (CI
+ * brought the lab up) a lab that does not answer fails the file instead.
+ */
+export function labFor(testFile: string): LabGate {
+  const gate = openLab();
+  if (gate.reason !== undefined) console.log(`${testFile}: skipped, ${gate.reason}`);
+  if (gate.reason !== undefined && labRequired()) throw new Error(`the cluster lab is required (FLUXO_LAB=required) but ${gate.reason}`);
+  return gate;
+}
+
+export interface TestStep {
+  id: string;
+  /** Block type; default shell-command. */
+  type?: string;
+  /** The shell-command's command (shorthand for params.command). */
+  command?: string;
+  params?: Record<string, unknown>;
+  /** The step whose output feeds this one's "input" port. */
+  after?: string;
+  /** That step's output port; default "results" (shell-command's). */
+  port?: string;
+}
+
+/** Writes a small pipeline of (mostly) shell-command steps into `dir` and returns its path. */
+export function testPipeline(dir: string, name: string, steps: TestStep[]): string {
+  const doc = {
+    format: 'fluxo-pipeline',
+    version: 2,
+    metadata: { name, description: '', author: 'test', created: '2026-11-24T00:00:00.000Z', updated: '2026-11-24T00:00:00.000Z' },
+    steps: steps.map((s, i) => ({
+      id: s.id,
+      type: s.type ?? 'shell-command',
+      version: 1,
+      label: `Step ${s.id}`,
+      params: s.params ?? { command: s.command ?? 'true' },
+      position: { x: i * 200, y: 0 },
+    })),
+    connections: steps.filter((s) => s.after).map((s) => ({ from: { step: s.after, port: s.port ?? 'results' }, to: { step: s.id, port: 'input' } })),
+    notes: [],
+  };
+  const file = path.join(dir, `${name.replace(/\W+/g, '-')}-${Math.random().toString(36).slice(2, 8)}.fluxo`);
+  writeFileSync(file, JSON.stringify(doc));
+  return file;
 }

@@ -85,6 +85,21 @@ describe('fluxo run', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('on a cluster target, an invalid pipeline is refused before any connection is tried', () => {
+    const file = exampleWith((doc) => {
+      doc.steps[1].params.test_fraction = 5;
+    });
+    // Nothing listens on this port: a connection attempt would say so instead of the problem.
+    const home = path.join(tmp, 'home-cluster');
+    mkdirSync(path.join(home, 'targets'), { recursive: true });
+    const lab = readFileSync(path.join(repo, 'resources/targets/lab.yaml'), 'utf8').replace(/port: 2222/, 'port: 1');
+    writeFileSync(path.join(home, 'targets', 'lab.yaml'), lab);
+    const r = fluxo(['run', file, '--target', 'lab'], { FLUXO_HOME: home });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/V008 \(step split, field test_fraction\)/);
+    expect(r.stderr).not.toMatch(/answers|connect|unreachable/i);
+  });
+
   it('exits 2 on a truncated file, saying so', () => {
     const file = path.join(tmp, 'truncated.fluxo');
     writeFileSync(file, readFileSync(example, 'utf8').slice(0, 500));

@@ -11,13 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNodeBundles } from '../fixtures/buildNode';
-import { fluxoAsync, makeLabHome } from '../cluster/fluxoHome';
+import { fluxoAsync, labFor, makeLabHome } from '../cluster/fluxoHome';
 import type { LabHome } from '../cluster/fluxoHome';
-import { asUser, labRequired, openLab, REPO } from '../cluster/lab';
+import { asUser, REPO } from '../cluster/lab';
 
-const gate = openLab();
-if (gate.reason !== undefined) console.log(`cliTargets.test.ts: skipped, ${gate.reason}`);
-if (gate.reason !== undefined && labRequired()) throw new Error(`the cluster lab is required (FLUXO_LAB=required) but ${gate.reason}`);
+const gate = labFor('cliTargets.test.ts');
 const describeLab = gate.lab === undefined ? describe.skip : describe;
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'fluxo-clitargets-'));

@@ -6,19 +6,17 @@
  * no step wrongly failed, no job submitted twice and the run's record intact.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNodeBundles } from '../fixtures/buildNode';
-import { fluxoAsync, makeLabHome } from '../cluster/fluxoHome';
+import { fluxoAsync, labFor, makeLabHome, testPipeline } from '../cluster/fluxoHome';
 import type { LabHome } from '../cluster/fluxoHome';
 import type { Lab } from '../cluster/lab';
-import { asUser, labRequired, openLab, REPO, sleep, userJobs } from '../cluster/lab';
+import { asUser, REPO, sleep, userJobs } from '../cluster/lab';
 
-const gate = openLab();
-if (gate.reason !== undefined) console.log(`clusterFaults.test.ts: skipped, ${gate.reason}`);
-if (gate.reason !== undefined && labRequired()) throw new Error(`the cluster lab is required (FLUXO_LAB=required) but ${gate.reason}`);
+const gate = labFor('clusterFaults.test.ts');
 const describeLab = gate.lab === undefined ? describe.skip : describe;
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'fluxo-faults-'));
@@ -39,20 +37,6 @@ afterAll(() => {
 function labCtl(lab: Lab, ...args: string[]): void {
   const r = spawnSync('bash', [path.join(REPO, 'test/cluster/lab.sh'), ...args, lab.dir], { encoding: 'utf8', timeout: 180_000, env: { ...process.env, VERIFY: '0' } });
   if (r.status !== 0) throw new Error(`lab.sh ${args.join(' ')} failed: ${r.stderr}${r.stdout}`);
-}
-
-function pipeline(name: string, steps: Array<{ id: string; type?: string; params: Record<string, unknown>; after?: string; port?: string }>): string {
-  const doc = {
-    format: 'fluxo-pipeline',
-    version: 2,
-    metadata: { name, description: '', author: 'test', created: '2026-11-24T00:00:00.000Z', updated: '2026-11-24T00:00:00.000Z' },
-    steps: steps.map((s, i) => ({ id: s.id, type: s.type ?? 'shell-command', version: 1, label: `Step ${s.id}`, params: s.params, position: { x: i * 200, y: 0 } })),
-    connections: steps.filter((s) => s.after).map((s) => ({ from: { step: s.after, port: s.port ?? 'results' }, to: { step: s.id, port: 'input' } })),
-    notes: [],
-  };
-  const file = path.join(tmp, `${name.replace(/\W+/g, '-')}-${Math.random().toString(36).slice(2, 8)}.fluxo`);
-  writeFileSync(file, JSON.stringify(doc));
-  return file;
 }
 
 interface Summary {
@@ -102,7 +86,7 @@ describeLab('cluster runs survive faults', () => {
   const lab = gate.lab!;
 
   it('the login node\'s sshd stops for a minute mid-run and comes back: the run completes, no step marked failed', async () => {
-    const file = pipeline('sshd outage', [
+    const file = testPipeline(tmp, 'sshd outage', [
       { id: 'long', params: { command: 'sleep 45; echo done > long.txt' } },
       { id: 'after', params: { command: 'cat "$1"/long.txt > after.txt' }, after: 'long' },
     ]);
@@ -120,7 +104,7 @@ describeLab('cluster runs survive faults', () => {
   }, 420_000);
 
   it('slurmctld restarts mid-run: the run completes', async () => {
-    const file = pipeline('slurmctld restart', [
+    const file = testPipeline(tmp, 'slurmctld restart', [
       { id: 'first', params: { command: 'sleep 15; echo one > one.txt' } },
       { id: 'second', params: { command: 'sleep 5; cat "$1"/one.txt > two.txt' }, after: 'first' },
     ]);
@@ -140,7 +124,7 @@ describeLab('cluster runs survive faults', () => {
     const big = path.join(tmp, 'big.bin');
     spawnSync('bash', ['-c', `head -c ${400 * 1024 * 1024} /dev/urandom > '${big}'`]);
     const localSum = spawnSync('sha256sum', [big], { encoding: 'utf8' }).stdout.split(' ')[0];
-    const file = pipeline('kill during upload', [
+    const file = testPipeline(tmp, 'kill during upload', [
       { id: 'data', type: 'upload-data', params: { kind: 'file', file: big } },
       { id: 'check', params: { command: 'sha256sum "$1"/* | cut -d" " -f1 > sum.txt' }, after: 'data', port: 'data' },
     ]);
@@ -161,7 +145,7 @@ describeLab('cluster runs survive faults', () => {
   }, 400_000);
 
   it('Fluxo killed while submitting: started again, no job is submitted twice and the run completes', async () => {
-    const file = pipeline('kill during submit', [
+    const file = testPipeline(tmp, 'kill during submit', [
       { id: 'a', params: { command: 'sleep 3; echo a > a.txt' } },
       { id: 'b', params: { command: 'cat "$1"/a.txt > b.txt' }, after: 'a' },
       { id: 'c', params: { command: 'cat "$1"/b.txt > c.txt' }, after: 'b' },
@@ -184,7 +168,7 @@ describeLab('cluster runs survive faults', () => {
   }, 300_000);
 
   it('Fluxo killed while watching: started again, it re-attaches and the run completes; the record is whole', async () => {
-    const file = pipeline('kill during watch', [
+    const file = testPipeline(tmp, 'kill during watch', [
       { id: 'slow', params: { command: 'sleep 20; echo slow > slow.txt' } },
       { id: 'last', params: { command: 'cat "$1"/slow.txt > last.txt' }, after: 'slow' },
     ]);

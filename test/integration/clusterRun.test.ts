@@ -8,13 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNodeBundles } from '../fixtures/buildNode';
-import { fluxoAsync, makeLabHome } from '../cluster/fluxoHome';
+import { fluxoAsync, labFor, makeLabHome, testPipeline } from '../cluster/fluxoHome';
 import type { LabHome } from '../cluster/fluxoHome';
-import { asUser, labRequired, openLab, REPO, sleep, userJobs } from '../cluster/lab';
+import { asUser, REPO, sleep, userJobs } from '../cluster/lab';
 
-const gate = openLab();
-if (gate.reason !== undefined) console.log(`clusterRun.test.ts: skipped, ${gate.reason}`);
-if (gate.reason !== undefined && labRequired()) throw new Error(`the cluster lab is required (FLUXO_LAB=required) but ${gate.reason}`);
+const gate = labFor('clusterRun.test.ts');
 const describeLab = gate.lab === undefined ? describe.skip : describe;
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'fluxo-clusterrun-'));
@@ -49,19 +47,6 @@ async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { ...r, summary: r.stdout.trim().startsWith('{') ? (JSON.parse(r.stdout) as Summary) : null };
 }
 
-function pipeline(name: string, steps: Array<{ id: string; command: string; after?: string }>): string {
-  const doc = {
-    format: 'fluxo-pipeline',
-    version: 2,
-    metadata: { name, description: '', author: 'test', created: '2026-11-24T00:00:00.000Z', updated: '2026-11-24T00:00:00.000Z' },
-    steps: steps.map((s, i) => ({ id: s.id, type: 'shell-command', version: 1, label: `Step ${s.id}`, params: { command: s.command }, position: { x: i * 200, y: 0 } })),
-    connections: steps.filter((s) => s.after).map((s) => ({ from: { step: s.after, port: 'results' }, to: { step: s.id, port: 'input' } })),
-    notes: [],
-  };
-  const file = path.join(tmp, `${name.replace(/\W+/g, '-')}-${Math.random().toString(36).slice(2, 8)}.fluxo`);
-  writeFileSync(file, JSON.stringify(doc));
-  return file;
-}
 
 describeLab('fluxo run --target lab (SSH + Slurm)', () => {
   const lab = gate.lab!;
@@ -117,7 +102,7 @@ describeLab('fluxo run --target lab (SSH + Slurm)', () => {
 
   it('a failing step: the run fails, later steps are skipped, the failure is explained with its evidence; rerun --from after the fix runs only from there', async () => {
     const marker = `/tmp/fluxo-fix-${Math.random().toString(36).slice(2)}`;
-    const file = pipeline('fails once', [
+    const file = testPipeline(tmp, 'fails once', [
       { id: 'prepare', command: 'echo prepared > data.txt' },
       { id: 'analyse', command: `test -e ${marker} || { echo "ValueError: column age is missing" >&2; exit 3; }; cat "$1"/data.txt > out.txt`, after: 'prepare' },
       { id: 'summarise', command: 'cat "$1"/out.txt > summary.txt', after: 'analyse' },
@@ -153,7 +138,7 @@ describeLab('fluxo run --target lab (SSH + Slurm)', () => {
   }, 300_000);
 
   it('a step that runs out of time: Slurm\'s TIMEOUT explained in words, with "Retry with 2x time" as a rerun command', async () => {
-    const file = pipeline('too slow', [{ id: 'slow', command: 'echo started; sleep 300' }]);
+    const file = testPipeline(tmp, 'too slow', [{ id: 'slow', command: 'echo started; sleep 300' }]);
     const doc = JSON.parse(readFileSync(file, 'utf8'));
     doc.steps[0].resources = { timeMinutes: 1 };
     writeFileSync(file, JSON.stringify(doc));
@@ -169,7 +154,7 @@ describeLab('fluxo run --target lab (SSH + Slurm)', () => {
   }, 300_000);
 
   it('fluxo logs RUN STEP --follow streams a running step\'s log from the cluster and ends with the step', async () => {
-    const file = pipeline('talks', [{ id: 'talk', command: 'for i in 1 2 3 4 5 6; do echo "line $i"; sleep 1; done' }]);
+    const file = testPipeline(tmp, 'talks', [{ id: 'talk', command: 'for i in 1 2 3 4 5 6; do echo "line $i"; sleep 1; done' }]);
     const running = fluxoAsync(['run', file, '--target', 'lab', '--json'], home.env);
     let runId: string | null = null;
     for (let i = 0; i < 240 && !runId; i++) {
@@ -190,7 +175,7 @@ describeLab('fluxo run --target lab (SSH + Slurm)', () => {
   }, 300_000);
 
   it('fluxo cancel RUN cancels every job of a running run and confirms they stopped', async () => {
-    const file = pipeline('long', [
+    const file = testPipeline(tmp, 'long', [
       { id: 'slow', command: 'sleep 300' },
       { id: 'after', command: 'true', after: 'slow' },
     ]);

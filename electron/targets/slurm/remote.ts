@@ -27,7 +27,7 @@ import { SLURM_RUN_FILES } from '../../../shared/compiler';
 import type { SlurmProfile } from '../../../shared/targets';
 import type { SshConnection } from '../../ssh/transport';
 import { SshError } from '../../ssh/transport';
-import { aggregateTasks, isFinal, runStatusOf, summarizeTasks } from '../markers';
+import { aggregateTasks, isFinal, runStatusOf, summarizeTasks, waitingStep } from '../markers';
 import { explainFailure } from './explain';
 import { LogTail } from './logs';
 import type { JobUpdate, TrackedJob } from './monitor';
@@ -628,16 +628,7 @@ function prefixLines(prefix: string, text: string): string {
 /** The steps of a cluster run before anything happened: logs are Slurm's .out files. */
 export function initialRemoteSteps(manifest: BundleManifest): StepRecord[] {
   return manifest.steps.map((s) => ({
-    id: s.id,
-    label: s.label,
-    blockId: s.block.id,
-    state: 'waiting',
-    exitCode: null,
-    startedAt: null,
-    endedAt: null,
-    seconds: null,
-    log: s.logs.out,
-    outputs: s.outputs.map((o) => ({ stepId: s.id, port: o.port, format: o.format, path: o.path, task: o.task, exists: false, size: 0 })),
+    ...waitingStep(s, s.logs.out),
     tasks: s.tasks
       ? s.tasks.points.map((params, index) => ({
           index,
@@ -654,8 +645,6 @@ export function initialRemoteSteps(manifest: BundleManifest): StepRecord[] {
           explanation: null,
         }))
       : null,
-    marker: null,
-    detail: null,
     job: null,
     scheduler: null,
     cached: false,
