@@ -32,9 +32,10 @@ Usage:
                                                  cluster and run "bash submit.sh" (or "bash run.sh"
                                                  for this computer); DIR/README.txt says how
   fluxo run FILE [--target ID] [--out DIR] [--account A] [--qos Q] [--reservation R]
-           [--no-cache] [--accept-host-key SHA256:...] [--json]
+           [--no-cache] [--checksum] [--accept-host-key SHA256:...] [--json]
                                                  run a pipeline (default target: local); on a
                                                  cluster: upload, submit, watch, download
+                                                 (--checksum: confirm unchanged files by sha256)
   fluxo runs [--json]                            the runs so far, newest first
   fluxo status RUN [--wait] [--json]             a run's steps, jobs and states; --wait follows a
                                                  cluster run to its end (picking it up again)

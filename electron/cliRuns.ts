@@ -194,6 +194,7 @@ const RUN_OPTIONS = {
   qos: { type: 'string' },
   reservation: { type: 'string' },
   'no-cache': { type: 'boolean' },
+  checksum: { type: 'boolean' },
   'accept-host-key': { type: 'string', multiple: true },
 } as const;
 
@@ -213,6 +214,7 @@ export async function cmdRun(args: string[], io: Io): Promise<number> {
         qos: values.qos ?? null,
         reservation: values.reservation ?? null,
         useCache: !values['no-cache'],
+        checksum: values.checksum ?? false,
       },
       io,
       values.json ?? false,
@@ -270,6 +272,7 @@ export async function cmdRerun(args: string[], io: Io): Promise<number> {
         reservation: values.reservation ?? old.remote?.reservation ?? null,
         rerun: { runId: old.id, from: from ? { step: from } : 'failed' },
         useCache: !values['no-cache'],
+        checksum: values.checksum ?? false,
       },
       io,
       values.json ?? false,

@@ -64,6 +64,7 @@ interface RemotePlan {
   inputs: StageItem[];
   cacheKeys: Record<string, string> | null;
   forceRun: string[];
+  checksum?: boolean;
 }
 const REMOTE_PLAN = 'remote-plan.json';
 const WATCH_LOCK = '.fluxo-watch.lock';
@@ -322,7 +323,7 @@ export class RunManager {
     try {
       await writeBundle(bundle, path.join(runDir, 'bundle'), this.options.resourcesDir);
       await writeFileAtomic(path.join(runDir, 'pipeline.fluxo'), serializeDocument(request.document));
-      const plan: RemotePlan = { inputs, cacheKeys, forceRun: [...forceRun] };
+      const plan: RemotePlan = { inputs, cacheKeys, forceRun: [...forceRun], checksum: request.checksum ?? false };
       await writeFileAtomic(path.join(runDir, REMOTE_PLAN), `${JSON.stringify(plan, null, 2)}\n`);
     } catch (e) {
       fail(ErrorCode.RunStorage, `could not write the run folder ${runDir}: ${describeIoError(e)}`, 'Free some disk space or choose another folder.');
@@ -354,7 +355,7 @@ export class RunManager {
     // The record is on disk before anything is sent: a crash from here on is picked up again.
     await this.persistDurably(record);
     await this.takeWatchLock(runDir);
-    this.attachRemote(record, bundle.manifest, target, { inputs, cacheKeys, forceRun: [...forceRun] });
+    this.attachRemote(record, bundle.manifest, target, { inputs, cacheKeys, forceRun: [...forceRun], checksum: request.checksum ?? false });
     this.options.emit({ type: 'run.started', run: structuredClone(record) });
     return structuredClone(record);
   }
@@ -374,6 +375,7 @@ export class RunManager {
       inputs: plan.inputs,
       cacheKeys: plan.cacheKeys,
       forceRun: new Set(plan.forceRun),
+      checksum: plan.checksum ?? false,
       changed: async (durable) => {
         this.queueStepEvents(id, record);
         if (durable) await this.persistDurably(record);

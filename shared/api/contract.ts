@@ -114,6 +114,7 @@ export const contract = {
           .nullable()
           .optional(),
         useCache: z.boolean().optional(),
+        checksum: z.boolean().optional(),
       }),
     ]),
     cancel: z.tuple([zRunId]),

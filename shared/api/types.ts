@@ -239,6 +239,11 @@ export interface StartRunRequest {
   rerun?: { runId: string; from: 'failed' | { step: string } } | null;
   /** false: run every step even when an earlier run has its outputs. Default true. */
   useCache?: boolean;
+  /**
+   * Cluster runs: confirm "unchanged" files by sha256 on both sides, not only by size and
+   * modification time (slower; for files whose time may lie, e.g. copied with their dates kept).
+   */
+  checksum?: boolean;
 }
 
 /** Bytes moving to or from a cluster. */

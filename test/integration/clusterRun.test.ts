@@ -3,7 +3,7 @@
  * `fluxo run --target lab`: the real CLI, over real SSH, on the real Slurm of the lab. Uploads,
  * submission, watching, results downloaded, rerun from the cache, a failure explained, cancel.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,20 @@ describeLab('fluxo run --target lab (SSH + Slurm)', () => {
     300_000,
   );
 
+  it('the sweep example runs as a real job array: every task watched to COMPLETED, the comparison of all points downloaded', async () => {
+    const r = await run(['run', path.join(REPO, 'resources/examples/breast-cancer-sweep.fluxo'), '--target', 'lab', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = r.summary!;
+    expect(s.status).toBe('completed');
+    const record = JSON.parse(readFileSync(path.join(s.runDir, 'run.json'), 'utf8')) as { steps: Array<{ id: string; tasks: Array<{ state: string; scheduler: { state: string } | null }> | null }> };
+    const train = record.steps.find((x) => x.id === 'train')!;
+    expect(train.tasks!.length).toBeGreaterThan(1);
+    expect(train.tasks!.every((t) => t.state === 'completed' && t.scheduler?.state === 'COMPLETED')).toBe(true);
+    // One job for the whole array, as Slurm sees it.
+    expect(new Set(s.steps.map((x) => x.jobId)).size).toBe(s.steps.length);
+    expect(s.outputs.some((o) => o.step === 'compare')).toBe(true);
+  }, 300_000);
+
   it('a rerun of the unchanged pipeline uploads 0 bytes and runs 0 steps; changing one param reruns that step and what follows', async () => {
     const file = path.join(REPO, 'resources/examples/breast-cancer-classifier.fluxo');
     const first = await run(['run', file, '--target', 'lab', '--json']);
@@ -99,6 +113,32 @@ describeLab('fluxo run --target lab (SSH + Slurm)', () => {
     expect(third.steps.filter((x) => x.cached).map((x) => x.id)).toEqual(['dataset', 'split']);
     expect(third.steps.filter((x) => !x.cached).map((x) => x.id)).toEqual(['train', 'evaluate', 'report']);
   }, 400_000);
+
+  it('inputs go up once: a rerun sends 0 bytes; with --checksum a file changed behind the same size and time is sent again', async () => {
+    const input = path.join(tmp, 'measurements.csv');
+    writeFileSync(input, 'id,value\n1,aaaa\n');
+    const when = new Date('2026-01-02T03:04:05Z');
+    utimesSync(input, when, when);
+    const file = testPipeline(tmp, 'reads a file', [
+      { id: 'data', type: 'upload-data', params: { kind: 'file', file: input } },
+      { id: 'show', command: 'cat "$1"/* > seen.txt', after: 'data', port: 'data' },
+    ]);
+    const first = (await run(['run', file, '--target', 'lab', '--json', '--checksum'])).summary!;
+    expect(first.status).toBe('completed');
+    expect(first.bytesUploaded).toBeGreaterThan(0);
+    const again = (await run(['run', file, '--target', 'lab', '--json', '--checksum'])).summary!;
+    expect(again.bytesUploaded).toBe(0);
+    expect(again.stepsExecuted).toBe(0);
+
+    // Same size, same modification time, other bytes: only a checksum can tell.
+    writeFileSync(input, 'id,value\n1,bbbb\n');
+    utimesSync(input, when, when);
+    const changed = (await run(['run', file, '--target', 'lab', '--json', '--checksum'])).summary!;
+    expect(changed.status).toBe('completed');
+    expect(changed.bytesUploaded).toBeGreaterThan(0);
+    expect(changed.stepsExecuted).toBe(2);
+    expect(readFileSync(path.join(changed.runDir, 'steps', 'show', 'results', 'seen.txt'), 'utf8')).toContain('bbbb');
+  }, 300_000);
 
   it('a failing step: the run fails, later steps are skipped, the failure is explained with its evidence; rerun --from after the fix runs only from there', async () => {
     const marker = `/tmp/fluxo-fix-${Math.random().toString(36).slice(2)}`;

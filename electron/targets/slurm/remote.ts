@@ -34,7 +34,7 @@ import type { JobUpdate, TrackedJob } from './monitor';
 import { SlurmMonitor } from './monitor';
 import { afterBegin, isSafeWorkRoot, loginShell, q } from './remoteShell';
 import type { StageItem } from './staging';
-import { download, listRemoteTree, upload } from './staging';
+import { download, listRemoteTree, remoteChecksum, upload } from './staging';
 
 export interface RemoteExecutionOptions {
   /** The run's record: this class changes its steps and `remote`; the caller persists it on `changed`. */
@@ -51,6 +51,8 @@ export interface RemoteExecutionOptions {
   cacheKeys: Record<string, string> | null;
   /** Steps that must run even when their key is in the cache ("rerun this step and what follows"). */
   forceRun: Set<string>;
+  /** Confirm unchanged files by sha256 too (one remote sha256sum for all of them). */
+  checksum?: boolean;
   /**
    * Called after every change of the record. `durable`: the change must be on disk before the run
    * goes on (phase changes, job ids); the returned promise says when it is.
@@ -132,6 +134,10 @@ export class RemoteExecution {
   constructor(private readonly options: RemoteExecutionOptions) {
     this.record = options.record;
     this.stepsById = new Map(options.manifest.steps.map((s) => [s.id, s]));
+  }
+
+  private checksum(conn: SshConnection) {
+    return this.options.checksum ? remoteChecksum((command, options) => conn.exec(command, options)) : undefined;
   }
 
   private get remote() {
@@ -227,7 +233,7 @@ export class RemoteExecution {
 
     // Inputs first: a pipeline whose data cannot go up should fail before anything else is sent.
     if (this.options.inputs.length > 0) {
-      const r = await upload(files, this.options.inputs, { signal: this.stopUploads.signal, onProgress: (v) => this.options.onTransfer(v) });
+      const r = await upload(files, this.options.inputs, { signal: this.stopUploads.signal, onProgress: (v) => this.options.onTransfer(v), checksum: this.checksum(conn) });
       this.remote.bytesUploaded += r.bytes;
     }
     if (this.cancelRequested) return this.endCancelledBeforeSubmit();
@@ -553,7 +559,7 @@ export class RemoteExecution {
       const st = await files.stat(`${work}/${extra}`);
       if (st?.isFile) items.push({ remote: `${work}/${extra}`, local: path.join(local, extra), size: st.size });
     }
-    const r = await download(files, items, { signal: this.stopAll.signal, onProgress: (v) => this.options.onTransfer(v) });
+    const r = await download(files, items, { signal: this.stopAll.signal, onProgress: (v) => this.options.onTransfer(v), checksum: this.checksum(conn) });
     this.remote.bytesDownloaded += r.bytes;
 
     for (const step of this.record.steps) {

@@ -679,6 +679,29 @@ class Transfer {
  * a local file that cannot be read), or with the transport's SshError as it came (a lost
  * connection stays SshError "closed", so the caller can wait for the cluster and run it again).
  */
+/**
+ * With a checksum function, whether each item's two sides hold the same bytes (null: the remote
+ * side could not be hashed). Hashes only where the sizes already agree: a different size is a
+ * different file. Without one, an empty map (size and time decide alone).
+ */
+async function compareHashes(
+  items: StageItem[],
+  sameSize: (item: StageItem) => boolean,
+  checksum: StageOptions['checksum'],
+  stop: AbortSignal,
+): Promise<Map<StageItem, boolean | null>> {
+  const equal = new Map<StageItem, boolean | null>();
+  if (!checksum) return equal;
+  const candidates = items.filter(sameSize);
+  const remoteHashes = await Promise.all(candidates.map((i) => checksum(i.remote)));
+  const localHashes: string[] = [];
+  await runPool(candidates.map((c, k) => ({ c, k })), 2, async ({ c, k }) => {
+    localHashes[k] = await localSha256(c.local);
+  }, stop);
+  candidates.forEach((c, k) => equal.set(c, remoteHashes[k] === null ? null : remoteHashes[k] === localHashes[k]));
+  return equal;
+}
+
 export async function upload(files: RemoteFiles, items: StageItem[], options: StageOptions = {}): Promise<StageResult> {
   const t = new Transfer('upload', items, options);
   try {
@@ -699,18 +722,7 @@ export async function upload(files: RemoteFiles, items: StageItem[], options: St
       return e && e.isFile ? { size: e.size, mtime: e.mtime } : null;
     };
 
-    // Hashes only where size already agrees: a different size is a different file.
-    const hashEqual = new Map<StageItem, boolean | null>();
-    if (options.checksum) {
-      const candidates = items.filter((i) => remoteSide(i.remote)?.size === sources.get(i)!.size);
-      const checksum = options.checksum;
-      const remoteHashes = await Promise.all(candidates.map((i) => checksum(i.remote)));
-      const localHashes: string[] = [];
-      await runPool(candidates.map((c, k) => ({ c, k })), 2, async ({ c, k }) => {
-        localHashes[k] = await localSha256(c.local);
-      }, t.stop.signal);
-      candidates.forEach((c, k) => hashEqual.set(c, remoteHashes[k] === null ? null : remoteHashes[k] === localHashes[k]));
-    }
+    const hashEqual = await compareHashes(items, (i) => remoteSide(i.remote)?.size === sources.get(i)!.size, options.checksum, t.stop.signal);
     t.checkAbort();
 
     const plans: Plan[] = [];
@@ -820,17 +832,7 @@ export async function download(files: RemoteFiles, items: StageItem[], options: 
     }, t.stop.signal);
     t.checkAbort();
 
-    const hashEqual = new Map<StageItem, boolean | null>();
-    if (options.checksum) {
-      const candidates = items.filter((i) => dests.get(i)!.dest?.size === sources.get(i)!.size);
-      const checksum = options.checksum;
-      const remoteHashes = await Promise.all(candidates.map((i) => checksum(i.remote)));
-      const localHashes: string[] = [];
-      await runPool(candidates.map((c, k) => ({ c, k })), 2, async ({ c, k }) => {
-        localHashes[k] = await localSha256(c.local);
-      }, t.stop.signal);
-      candidates.forEach((c, k) => hashEqual.set(c, remoteHashes[k] === null ? null : remoteHashes[k] === localHashes[k]));
-    }
+    const hashEqual = await compareHashes(items, (i) => dests.get(i)!.dest?.size === sources.get(i)!.size, options.checksum, t.stop.signal);
     t.checkAbort();
 
     const plans: Plan[] = [];
