@@ -9,7 +9,7 @@ import type { BundleManifest, CompileOptions } from '../../shared/compiler';
 import { BUNDLE_VERSION, compile } from '../../shared/compiler';
 import { renderRoCrate } from '../../shared/compiler/rocrate';
 import type { PipelineDocument } from '../../shared/document';
-import { serializeDocument } from '../../shared/document';
+import { parseDocument, serializeDocument } from '../../shared/document';
 import type { SlurmProfile, TargetProfile } from '../../shared/targets';
 import { stepCacheKeys } from '../../shared/compiler';
 import type { SshConnection } from '../ssh/transport';
@@ -18,6 +18,7 @@ import { descendantsOf, initialRemoteSteps, isMissing, RemoteExecution, remoteIn
 import type { StageItem } from '../targets/slurm/staging';
 import { download, listLocalTree, listRemoteTree, StagingError } from '../targets/slurm/staging';
 import { LogTail } from '../targets/slurm/logs';
+import { SharedMonitor } from '../targets/slurm/sharedMonitor';
 import { choosePython } from '../targets/python';
 import { LocalExecution } from '../targets/local';
 import type { FinalStepState } from '../targets/markers';
@@ -167,6 +168,7 @@ export class RunManager {
   /** Runs that live outside runsDir (the CLI's --out), so get() still finds them. */
   private elsewhere = new Map<string, string>();
   private stepEvents = new Map<string, Map<string, StepRecord>>();
+  private monitors = new Map<string, SharedMonitor>();
 
   constructor(private readonly options: RunManagerOptions) {}
 
@@ -360,6 +362,32 @@ export class RunManager {
     return structuredClone(record);
   }
 
+  /** The connection for code below the contract: the transport's own error, whose kind says whether to retry. */
+  private transport(target: SlurmProfile): Promise<SshConnection> {
+    return this.connect(target).catch((e: unknown) => {
+      throw e instanceof FluxoFailure ? ((e.error.details as { ssh?: SshError } | undefined)?.ssh ?? e) : e;
+    });
+  }
+
+  /** One monitor per cluster for every run this process watches there (one squeue per cycle). */
+  private monitorFor(target: SlurmProfile): SharedMonitor {
+    let monitor = this.monitors.get(target.id);
+    if (!monitor) {
+      monitor = new SharedMonitor({
+        exec: async (command, options) => (await this.transport(target)).exec(command, options),
+        readFile: async (file, options) => {
+          const files = await (await this.transport(target)).files();
+          return files.readFile(file, options).catch((e: unknown) => (isMissing(e) ? null : Promise.reject(e)));
+        },
+        accounting: 'auto',
+        minIntervalMs: this.options.pollMinMs,
+        maxIntervalMs: this.options.pollMaxMs,
+      });
+      this.monitors.set(target.id, monitor);
+    }
+    return monitor;
+  }
+
   /** Starts (or resumes) watching a cluster run in this process. */
   private attachRemote(record: RunRecord, manifest: BundleManifest, target: SlurmProfile, plan: RemotePlan): void {
     const id = record.id;
@@ -368,24 +396,21 @@ export class RunManager {
       manifest,
       profile: target,
       runDir: record.runDir,
-      connection: () => this.connect(target).catch((e: unknown) => {
-        // The transport's own error keeps its kind, so a lost cluster is retried and a refused login is not.
-        throw e instanceof FluxoFailure ? ((e.error.details as { ssh?: SshError } | undefined)?.ssh ?? e) : e;
-      }),
+      connection: () => this.transport(target),
       inputs: plan.inputs,
       cacheKeys: plan.cacheKeys,
       forceRun: new Set(plan.forceRun),
       checksum: plan.checksum ?? false,
-      changed: async (durable) => {
-        this.queueStepEvents(id, record);
+      changed: async (durable, stepIds) => {
+        // Job ids and phase changes are on disk before anyone is told of them.
         if (durable) await this.persistDurably(record);
         else void this.persist(record);
+        for (const s of record.steps) if (!stepIds || stepIds.includes(s.id)) this.queueStepEvent(id, structuredClone(s));
       },
       onLog: (stepId, text) => this.options.emit({ type: 'run.logAppended', runId: id, stepId, text }),
       onTransfer: (transfer) => this.options.emit({ type: 'run.transfer', runId: id, transfer }),
       onContact: () => this.options.emit({ type: 'run.remoteChanged', runId: id, remote: structuredClone(record.remote!) }),
-      pollMinMs: this.options.pollMinMs,
-      pollMaxMs: this.options.pollMaxMs,
+      monitor: this.monitorFor(target),
     });
     let detached = false;
     const cancelRequest = path.join(record.runDir, CANCEL_REQUEST);
@@ -402,9 +427,10 @@ export class RunManager {
       } catch (e) {
         if (detached) status = 'running';
         else {
-          // Nothing on the cluster is lost: the run stays "running" unless it never reached Slurm.
+          // Nothing on the cluster is lost: the run stays "running" unless it surely never reached
+          // Slurm (still staging). From "submitting" on, jobs may exist: following again finds out.
           const f = sshFailure(e, target);
-          const submitted = record.remote!.phase !== 'staging' && record.remote!.phase !== 'submitting';
+          const submitted = record.remote!.phase !== 'staging';
           record.error = { ...f.error, details: undefined, message: submitted ? `Fluxo stopped watching this run: ${f.error.message}` : f.error.message, hint: submitted ? `The jobs go on on the cluster. Follow them again with: fluxo status ${id} --wait` : f.error.hint };
           status = submitted ? 'running' : 'failed';
           if (!submitted) for (const s of record.steps) if (!isFinal(s.state)) Object.assign(s, { state: 'cancelled', detail: 'not submitted' });
@@ -423,8 +449,9 @@ export class RunManager {
           await this.collectResults(record).catch(() => undefined);
         }
         await this.writeCrate(record, manifest).catch(() => undefined);
-        await this.releaseWatchLock(record.runDir);
       }
+      // Whatever the reason this process stops watching, another one may pick the run up now.
+      await this.releaseWatchLock(record.runDir);
       await this.persist(record);
       this.writers.delete(id);
       this.active.delete(id);
@@ -439,16 +466,13 @@ export class RunManager {
         detached = true;
         await execution.cancelWatchOnly();
         await done;
-        await this.releaseWatchLock(record.runDir);
       },
       done,
     });
   }
 
   private async writeCrate(record: RunRecord, manifest: BundleManifest): Promise<void> {
-    const text = await fs.readFile(path.join(record.runDir, 'pipeline.fluxo'), 'utf8');
-    const { parseDocument } = await import('../../shared/document');
-    const parsed = parseDocument(text);
+    const parsed = parseDocument(await fs.readFile(path.join(record.runDir, 'pipeline.fluxo'), 'utf8'));
     if (!parsed.ok) return;
     const crate = renderRoCrate(parsed.document, manifest, {
       id: record.id,
@@ -468,10 +492,6 @@ export class RunManager {
     await writeFileAtomic(path.join(record.runDir, RO_CRATE), crate);
   }
 
-  /** Every step's latest state, once per tick. */
-  private queueStepEvents(runId: string, record: RunRecord): void {
-    for (const s of record.steps) this.queueStepEvent(runId, structuredClone(s));
-  }
 
   /** Writes the record and waits until it is on disk; a failed write stops the run's progress. */
   private async persistDurably(record: RunRecord): Promise<void> {
@@ -798,6 +818,8 @@ export class RunManager {
     const runs = [...this.active.values()];
     await Promise.all(runs.map((a) => (a.detach ? a.detach() : a.execution.cancel())));
     await Promise.all(runs.map((a) => a.done));
+    for (const m of this.monitors.values()) m.stop();
+    this.monitors.clear();
     await this.options.clusters?.closeAll?.();
   }
 }

@@ -76,7 +76,8 @@ describeLab('fluxo run --target lab (SSH + Slurm)', () => {
   );
 
   it('the sweep example runs as a real job array: every task watched to COMPLETED, the comparison of all points downloaded', async () => {
-    const r = await run(['run', path.join(REPO, 'resources/examples/breast-cancer-sweep.fluxo'), '--target', 'lab', '--json']);
+    // --no-cache: earlier tests in this file ran the same dataset and split, which would be reused.
+    const r = await run(['run', path.join(REPO, 'resources/examples/breast-cancer-sweep.fluxo'), '--target', 'lab', '--json', '--no-cache']);
     expect(r.code, r.stderr).toBe(0);
     const s = r.summary!;
     expect(s.status).toBe('completed');

@@ -31,7 +31,7 @@ import { aggregateTasks, isFinal, runStatusOf, summarizeTasks, waitingStep } fro
 import { explainFailure } from './explain';
 import { LogTail } from './logs';
 import type { JobUpdate, TrackedJob } from './monitor';
-import { SlurmMonitor } from './monitor';
+import type { ClusterMonitor } from './sharedMonitor';
 import { afterBegin, isSafeWorkRoot, loginShell, q } from './remoteShell';
 import type { StageItem } from './staging';
 import { download, listRemoteTree, remoteChecksum, upload } from './staging';
@@ -57,14 +57,13 @@ export interface RemoteExecutionOptions {
    * Called after every change of the record. `durable`: the change must be on disk before the run
    * goes on (phase changes, job ids); the returned promise says when it is.
    */
-  changed: (durable: boolean) => Promise<void>;
+  changed: (durable: boolean, stepIds?: string[]) => Promise<void>;
   onLog: (stepId: string, text: string) => void;
   onTransfer: (view: TransferView) => void;
   /** Called when the cluster stops or starts answering (record.remote already updated). */
   onContact: () => void;
-  /** Monitor intervals; tests shorten them. */
-  pollMinMs?: number;
-  pollMaxMs?: number;
+  /** The monitor of this cluster, shared with the other runs there that this process watches. */
+  monitor: ClusterMonitor;
 }
 
 const CACHE_DIR = '.fluxo-cache';
@@ -75,6 +74,8 @@ const SUBMIT_LOG = 'submit.log';
 /** submit.sh's exit status, written when it ends. */
 const SUBMIT_RC = '.fluxo-submit.rc';
 /** How long a lost connection is retried before a phase gives up for now (the run stays "running"). */
+/** How often the logs of running steps are read (each read is one SFTP request per log). */
+const TAIL_EVERY_MS = 2000;
 const RETRY_DELAYS_MS = [1000, 2000, 5000, 10_000, 20_000, 30_000, 60_000];
 
 /** Where a local input goes on the cluster: one folder per local path, so a rerun finds it there. */
@@ -127,8 +128,10 @@ export class RemoteExecution {
   private readonly stopAll = new AbortController();
   private cancelRequested = false;
   private detached = false;
-  private monitor: SlurmMonitor | null = null;
   private tails = new Map<string, LogTail>();
+  /** Logs of units that ended and were read to their end. */
+  private tailsDone = new Set<string>();
+  private lastTail = 0;
   private wakeWatch: (() => void) | null = null;
 
   constructor(private readonly options: RemoteExecutionOptions) {
@@ -184,8 +187,9 @@ export class RemoteExecution {
   }
 
   private async waitForContact(error: SshError): Promise<void> {
-    for (const delay of RETRY_DELAYS_MS.concat(Array(1000).fill(60_000) as number[])) {
+    for (let attempt = 0; ; attempt++) {
       this.setContact(false, error.message);
+      const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)]!;
       await sleep(delay, this.stopAll.signal);
       if (this.detached) return;
       try {
@@ -238,7 +242,7 @@ export class RemoteExecution {
     }
     if (this.cancelRequested) return this.endCancelledBeforeSubmit();
 
-    const cached = await this.linkCachedSteps(conn, root, work)
+    const cached = await this.linkCachedSteps(conn, root, work);
     const toRun = this.options.manifest.steps.filter((s) => !cached.has(s.id));
     if (toRun.length > 0) {
       // The bundle is many small files that are new in every run folder: one tar stream into one
@@ -250,7 +254,6 @@ export class RemoteExecution {
       this.remote.bytesUploaded += archive.length;
     }
     if (this.cancelRequested) return this.endCancelledBeforeSubmit();
-    await files.mkdirp(path.posix.join(work, 'logs'));
     await this.setPhase(toRun.length > 0 ? 'submitting' : 'fetching');
   }
 
@@ -264,7 +267,7 @@ export class RemoteExecution {
     const cached = new Set<string>();
     const cachedFile = SLURM_RUN_FILES.cached;
     if (!keys) {
-      await conn.exec(`mkdir -p ${q(work)} && rm -f ${q(`${work}/${cachedFile}`)}`);
+      await conn.exec(`mkdir -p ${q(`${work}/logs`)} ${q(`${work}/steps`)} && rm -f ${q(`${work}/${cachedFile}`)}`);
       return cached;
     }
     // A step can come from the cache only when everything it depends on does too.
@@ -389,37 +392,30 @@ export class RemoteExecution {
   // ------------------------------------------------------------------ watching
 
   private async watch(): Promise<void> {
-    const conn = await this.options.connection();
-    const files = await conn.files();
     const work = this.remote.workDir;
-    void files;
-    const exec = async (command: string, options?: { signal?: AbortSignal }) => {
-      const c = await this.options.connection();
-      return c.exec(command, options);
-    };
     const readFile = async (p: string, o?: { start?: number; maxBytes?: number }) => {
       const c = await this.options.connection();
       const f = await c.files();
       try {
         return await f.readFile(p, o);
       } catch (e) {
-        // Not written yet is null; a lost connection is an error the monitor counts as "no answer".
+        // Not written yet is null; a lost connection is an error, and the tail tries again later.
         if (isMissing(e)) return null;
         throw e;
       }
     };
-    const monitor = new SlurmMonitor({
-      exec,
-      readFile,
-      accounting: 'auto',
-      minIntervalMs: this.options.pollMinMs,
-      maxIntervalMs: this.options.pollMaxMs,
-      onUpdate: (updates) => this.applyUpdates(updates),
-      onContact: (ok, reason) => this.setContact(ok, reason),
-    });
-    this.monitor = monitor;
+    const monitor = this.options.monitor;
+    const unsubscribe = monitor.subscribe(
+      this.record.id,
+      (updates) => this.applyUpdates(updates),
+      (ok, reason) => this.setContact(ok, reason),
+    );
     const keys: string[] = [];
     for (const step of this.record.steps) {
+      if (!step.job && !isFinal(step.state)) {
+        // submit.sh recorded no job for it: nothing will ever run it, so waiting would never end.
+        Object.assign(step, { state: 'failed', detail: `not submitted: ${SLURM_RUN_FILES.jobs} has no job for this step (see submit.log)` });
+      }
       if (!step.job || isFinal(step.state)) continue;
       const spec = this.stepsById.get(step.id)!;
       const markers = spec.tasks ? Array.from({ length: spec.tasks.count }, (_, i) => `${work}/${spec.marker.split('{task}').join(String(i))}`) : [`${work}/${spec.marker}`];
@@ -453,20 +449,20 @@ export class RemoteExecution {
         this.markSkipped();
       }
     } finally {
-      monitor.stop();
-      this.monitor = null;
+      for (const key of keys) monitor.untrack(key);
+      unsubscribe();
     }
     if (this.detached) throw new Detached();
-    await this.tailLogs(readFile);
-    // A last line without its newline is shown too, now that nothing more will be written.
-    for (const tail of this.tails.values()) await tail.finish().catch(() => undefined);
+    await this.tailLogs(readFile, true);
     await this.setPhase('fetching');
   }
 
   private applyUpdates(updates: JobUpdate[]): void {
+    const touched = new Set<string>();
     for (const u of updates) {
       const step = this.record.steps.find((s) => s.id === u.stepId);
       if (!step) continue;
+      touched.add(step.id);
       const now = new Date().toISOString();
       if (u.task === null || !step.tasks) {
         if (step.state === 'waiting' && u.stepState === 'running') step.startedAt ??= now;
@@ -503,7 +499,7 @@ export class RemoteExecution {
         }
       }
     }
-    void this.options.changed(false);
+    void this.options.changed(false, [...touched]);
   }
 
   private markSkipped(): void {
@@ -518,22 +514,33 @@ export class RemoteExecution {
     }
   }
 
-  /** Streams what running steps print: only new bytes of each log, once per cycle. */
-  private async tailLogs(readFile: (p: string, o?: { start?: number; maxBytes?: number }) => Promise<Buffer | null>): Promise<void> {
+  /**
+   * Streams what running steps print: only new bytes of each log, at most every TAIL_EVERY_MS.
+   * A unit that ended is read once more, then never again (the whole log comes back when fetching).
+   */
+  private async tailLogs(readFile: (p: string, o?: { start?: number; maxBytes?: number }) => Promise<Buffer | null>, force = false): Promise<void> {
+    if (!force && Date.now() - this.lastTail < TAIL_EVERY_MS) return;
+    this.lastTail = Date.now();
     for (const step of this.record.steps) {
       if (step.cached) continue;
       const spec = this.stepsById.get(step.id)!;
-      const units = step.tasks ? step.tasks.filter((t) => t.state !== 'waiting').map((t) => t.index) : step.state !== 'waiting' ? [null] : [];
-      for (const index of units) {
+      const units = step.tasks ? step.tasks.map((t) => ({ index: t.index as number | null, state: t.state })) : [{ index: null, state: step.state }];
+      for (const { index, state } of units) {
+        if (state === 'waiting') continue;
         for (const which of ['out', 'err'] as const) {
           const rel = index === null ? spec.logs[which] : spec.logs[which].split('{task}').join(String(index));
+          if (this.tailsDone.has(rel)) continue;
           let tail = this.tails.get(rel);
           if (!tail) {
             const prefix = index === null ? '' : `[task ${index}] `;
             tail = new LogTail({ path: `${this.remote.workDir}/${rel}`, readFile, onText: (text) => this.options.onLog(step.id, prefixLines(prefix, text)) });
             this.tails.set(rel, tail);
           }
-          await tail.poll().catch(() => undefined);
+          if (isFinal(state)) {
+            // A last line without its newline is shown too, now that nothing more will be written.
+            await tail.finish().catch(() => undefined);
+            this.tailsDone.add(rel);
+          } else await tail.poll().catch(() => undefined);
         }
       }
     }
