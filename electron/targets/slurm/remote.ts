@@ -244,16 +244,8 @@ export class RemoteExecution {
 
     const cached = await this.linkCachedSteps(conn, root, work);
     const toRun = this.options.manifest.steps.filter((s) => !cached.has(s.id));
-    if (toRun.length > 0) {
-      // The bundle is many small files that are new in every run folder: one tar stream into one
-      // remote `tar -x` takes one round trip where SFTP would take several per file.
-      const archive = await tarOf(path.join(this.options.runDir, 'bundle'));
-      const dest = path.posix.join(work, 'bundle');
-      const r = await conn.exec(`mkdir -p ${q(dest)} && tar -xf - -C ${q(dest)}`, { stdin: archive, signal: this.stopUploads.signal });
-      if (r.code !== 0) throw new SshError('remote', `could not unpack the pipeline's scripts into ${dest}: ${r.stderr.trim() || `exit code ${r.code}`}`, 'Check that the work root is writable and has space.');
-      this.remote.bytesUploaded += archive.length;
-    }
     if (this.cancelRequested) return this.endCancelledBeforeSubmit();
+    // The scripts go up with the submission itself (one command): see submit().
     await this.setPhase(toRun.length > 0 ? 'submitting' : 'fetching');
   }
 
@@ -341,35 +333,45 @@ export class RemoteExecution {
       `FLUXO_BUNDLE=${q(`${work}/bundle`)}`,
       ...(this.record.python ? [`FLUXO_PYTHON=${q(this.record.python)}`] : []),
     ].join(' ');
-    // The exit status goes to a file, so whoever waits (this command, or the next one after a
-    // crash or a dropped connection) learns how submit.sh ended without having been its parent.
+    // The bundle is many small files, new in every run folder: one tar stream into `tar -x`, in
+    // the same command that starts submit.sh and waits for it, is one round trip where SFTP would
+    // take several per file. The exit status goes to a file, so whoever waits (this command, or
+    // the next one after a crash or a dropped connection) learns how submit.sh ended without
+    // having been its parent; jobs.tsv comes back in the same answer.
+    const archive = await tarOf(path.join(this.options.runDir, 'bundle'));
     const detached = `${env} bash bundle/submit.sh > ${SUBMIT_LOG} 2>&1; echo $? > ${SUBMIT_RC}.tmp; mv -f ${SUBMIT_RC}.tmp ${SUBMIT_RC}`;
+    const unpackFailed = `echo ${q(`error: the pipeline's scripts could not be unpacked into ${work}/bundle (is the disk full?)`)} > ${SUBMIT_LOG}; echo 1 > ${SUBMIT_RC}`;
     const startAndWait = [
       `cd ${q(work)}`,
-      `if mkdir ${SUBMIT_STARTED} 2>/dev/null; then setsid nohup bash -c ${q(detached)} < /dev/null > /dev/null 2>&1 & fi`,
+      // setsid does not fork here (a background job of a non-interactive shell leads no process
+      // group), so `wait` follows the detached submit.sh; a later attempt polls for its status.
+      `if mkdir ${SUBMIT_STARTED} 2>/dev/null; then if mkdir -p bundle && tar -xf - -C bundle; then setsid nohup bash -c ${q(detached)} < /dev/null > /dev/null 2>&1 & wait $!; else ${unpackFailed}; fi; else cat > /dev/null; fi`,
       `while [ ! -e ${SUBMIT_RC} ]; do sleep 0.05; done`,
       `cat ${SUBMIT_RC}`,
+      'echo ---',
+      `cat ${SLURM_RUN_FILES.jobs} 2>/dev/null || true`,
     ].join('; ');
-    const r = await conn.exec(loginShell(startAndWait));
-    const answer = afterBegin(r.stdout).trim();
-    if (r.code !== 0 || !/^\d+$/.test(answer)) {
+    const r = await conn.exec(loginShell(startAndWait), { stdin: archive });
+    this.remote.bytesUploaded += archive.length;
+    const [answer = '', jobsText = ''] = afterBegin(r.stdout).split('---\n');
+    if (r.code !== 0 || !/^\d+$/.test(answer.trim())) {
       if (r.code === null) throw new SshError('closed', 'the connection was lost while submitting');
       throw new SshError('remote', `could not start the submission in ${work}: ${(r.stderr || answer).trim()}`);
     }
-    const rc = Number(answer);
+    const rc = Number(answer.trim());
     if (rc !== 0) {
-      // submit.sh refused (an sbatch error) and cancelled whatever it had submitted.
+      // submit.sh refused (an sbatch error, or the scripts could not be unpacked) and cancelled whatever it had submitted.
       const log = (await conn.exec(`tail -n 20 ${q(`${work}/${SUBMIT_LOG}`)}`)).stdout;
       for (const s of this.record.steps) {
         if (isFinal(s.state)) continue;
-        Object.assign(s, { state: 'failed', detail: 'not submitted: Slurm refused the pipeline' });
+        Object.assign(s, { state: 'failed', detail: 'not submitted' });
       }
       const why = log.trim().split('\n').filter((l) => /error/i.test(l)).join(' ') || log.trim();
-      this.record.error = { code: ErrorCode.SubmitRefused, message: `Slurm refused the pipeline: ${why}`, hint: `Check the account, QoS and partition (fluxo targets test ${this.options.profile.id}), then run again.` };
+      this.record.error = { code: ErrorCode.SubmitRefused, message: `the pipeline could not be submitted: ${why}`, hint: `Check the account, QoS and partition (fluxo targets test ${this.options.profile.id}), then run again.` };
       await this.setPhase('ended');
       return;
     }
-    const jobs = await this.readJobs(conn);
+    const jobs = this.parseJobs(jobsText);
     for (const s of this.record.steps) {
       const job = jobs.get(s.id);
       if (job) s.job = job;
@@ -378,13 +380,12 @@ export class RemoteExecution {
     await this.setPhase('watching');
   }
 
-  private async readJobs(conn: SshConnection): Promise<Map<string, { id: string; submittedAt: string }>> {
-    const files = await conn.files();
-    const text = (await files.readFile(path.posix.join(this.remote.workDir, SLURM_RUN_FILES.jobs)).catch(() => Buffer.from(''))).toString('utf8');
+  /** jobs.tsv as submit.sh writes it: a header, then "step<TAB>job id<TAB>UTC time" per job. */
+  private parseJobs(text: string): Map<string, { id: string; submittedAt: string }> {
     const jobs = new Map<string, { id: string; submittedAt: string }>();
     for (const line of text.split('\n').slice(1)) {
       const [step, id, at] = line.split('\t');
-      if (step && id && /^\d+$/.test(id) && at && this.stepsById.has(step)) jobs.set(step, { id, submittedAt: at });
+      if (step && id && /^\d+$/.test(id) && at && this.stepsById.has(step)) jobs.set(step, { id, submittedAt: at.trim() });
     }
     return jobs;
   }
