@@ -15,7 +15,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { RunRecord } from '../shared/api';
-import { parseDocument } from '../shared/document';
+import { DOCUMENT_VERSION, parseDocument } from '../shared/document';
 import type { PipelineDocument } from '../shared/document';
 import { createBackend } from '../electron/backend';
 import { createClusterConnections } from '../electron/backend/clusters';
@@ -41,7 +41,7 @@ function chain(n: number): PipelineDocument {
   }));
   const doc = {
     format: 'fluxo-pipeline',
-    version: 2,
+    version: DOCUMENT_VERSION,
     metadata: { name: `chain of ${n}`, description: '', author: 'bench', created: '2026-11-24T00:00:00.000Z', updated: '2026-11-24T00:00:00.000Z' },
     steps,
     connections: steps.slice(1).map((s, i) => ({ from: { step: steps[i]!.id, port: 'results' }, to: { step: s.id, port: 'input' } })),

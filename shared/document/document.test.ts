@@ -5,6 +5,7 @@ import { createEmptyDocument, DOCUMENT_VERSION, documentJsonSchema, migrate, par
 
 const root = path.resolve(__dirname, '../..');
 const frozenV1 = readFileSync(path.join(root, 'test/fixtures/documents/v1-frozen.fluxo'), 'utf8');
+const frozenV2 = readFileSync(path.join(root, 'test/fixtures/documents/v2-frozen.fluxo'), 'utf8');
 
 describe('pipeline document', () => {
   it('opens the frozen version 1 file with every value intact', () => {
@@ -21,6 +22,32 @@ describe('pipeline document', () => {
     const parsed = parseDocument(frozenV1);
     if (!parsed.ok) throw new Error(parsed.message);
     expect(serializeDocument(parsed.document)).toBe(frozenV1.replace('"version": 1,', `"version": ${DOCUMENT_VERSION},`));
+  });
+
+  it('opens the frozen version 2 file (resources and a sweep) and saves it back unchanged apart from the version', () => {
+    const parsed = parseDocument(frozenV2);
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(parsed.migratedFrom).toBe(2);
+    expect(parsed.document.steps.some((s) => s.sweep)).toBe(true);
+    expect(serializeDocument(parsed.document)).toBe(frozenV2.replace('"version": 2,', `"version": ${DOCUMENT_VERSION},`));
+  });
+
+  it('keeps a lock and note sizes and colours through a save, with the editable params in a stable order', () => {
+    const doc = createEmptyDocument('Class', new Date('2026-01-01T00:00:00Z'));
+    doc.notes.push({ id: 'n1', text: '**Step 1**', position: { x: 0, y: 0 }, size: { width: 300, height: 120 }, color: 'blue' });
+    doc.lock = { editable: ['split.test_fraction', 'data.dataset'], message: 'Change only these' };
+    const reopened = parseDocument(serializeDocument(doc));
+    if (!reopened.ok) throw new Error(reopened.message);
+    expect(reopened.document.notes[0]).toEqual({ id: 'n1', text: '**Step 1**', position: { x: 0, y: 0 }, size: { width: 300, height: 120 }, color: 'blue' });
+    expect(reopened.document.lock).toEqual({ editable: ['data.dataset', 'split.test_fraction'], message: 'Change only these' });
+  });
+
+  it('refuses a lock entry that is not "<step>.<param>"', () => {
+    const doc = JSON.parse(serializeDocument(createEmptyDocument('Class', new Date('2026-01-01T00:00:00Z'))));
+    doc.lock = { editable: ['../etc'], message: '' };
+    const parsed = parseDocument(JSON.stringify(doc));
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.problems[0]?.path).toBe('lock.editable[0]');
   });
 
   it('writes keys in a stable order whatever order they were set in', () => {

@@ -11,6 +11,10 @@ export type Migration = (raw: Record<string, unknown>) => Record<string, unknown
 export const migrations: Readonly<Record<number, Migration>> = {
   // Version 2 added optional per-step `resources` and `sweep`; a version 1 file is already valid.
   1: (raw) => raw,
+  // Version 3 added optional note size and colour and the instructor's `lock`; a version 2 file is
+  // already valid. The number still changes so that an older Fluxo refuses a locked file instead
+  // of silently dropping the lock.
+  2: (raw) => raw,
 };
 
 export type MigrationOutcome =

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The version written by this build of Fluxo. Older files are migrated on open (see migrate.ts). */
-export const DOCUMENT_VERSION = 2;
+export const DOCUMENT_VERSION = 3;
 export const DOCUMENT_FORMAT = 'fluxo-pipeline';
 export const DOCUMENT_EXTENSION = '.fluxo';
 
@@ -63,10 +63,17 @@ export type PortRef = z.infer<typeof zPortRef>;
 export const zConnection = z.object({ from: zPortRef, to: zPortRef });
 export type Connection = z.infer<typeof zConnection>;
 
+/** Colours a sticky note can have (the canvas maps them to its palette). */
+export const NOTE_COLORS = ['yellow', 'blue', 'green', 'pink', 'grey'] as const;
+
+/** A sticky note on the canvas (markdown): explanations, workshop instructions. */
 export const zNote = z.object({
   id: z.string().min(1).max(64),
   text: z.string().max(20000),
   position: zPosition,
+  /** Version 3: the note's box; absent = the canvas default. */
+  size: z.object({ width: z.number().finite().min(80).max(4000), height: z.number().finite().min(40).max(4000) }).optional(),
+  color: z.enum(NOTE_COLORS).optional(),
 });
 export type Note = z.infer<typeof zNote>;
 
@@ -80,6 +87,17 @@ export const zMetadata = z.object({
 });
 export type Metadata = z.infer<typeof zMetadata>;
 
+/**
+ * Version 3: an instructor's lock. While present, a student can change only the params listed in
+ * `editable` ("<step id>.<param id>"); the graph, other params, resources and notes are read-only.
+ */
+export const zLock = z.object({
+  editable: z.array(z.string().regex(/^[a-z][a-z0-9_-]{0,47}\.[A-Za-z0-9_-]{1,64}$/, 'must be "<step id>.<param id>"')).max(2000),
+  /** Shown to the student, e.g. "Change only the test fraction and the model". */
+  message: z.string().max(2000).default(''),
+});
+export type Lock = z.infer<typeof zLock>;
+
 export const zPipelineDocument = z.object({
   format: z.literal(DOCUMENT_FORMAT),
   version: z.literal(DOCUMENT_VERSION),
@@ -87,5 +105,6 @@ export const zPipelineDocument = z.object({
   steps: z.array(zStep),
   connections: z.array(zConnection).default([]),
   notes: z.array(zNote).default([]),
+  lock: zLock.optional(),
 });
 export type PipelineDocument = z.infer<typeof zPipelineDocument>;

@@ -95,7 +95,14 @@ export function serializeDocument(document: PipelineDocument): string {
       from: { step: c.from.step, port: c.from.port },
       to: { step: c.to.step, port: c.to.port },
     })),
-    notes: doc.notes.map((n) => ({ id: n.id, text: n.text, position: { x: n.position.x, y: n.position.y } })),
+    notes: doc.notes.map((n) => ({
+      id: n.id,
+      text: n.text,
+      position: { x: n.position.x, y: n.position.y },
+      ...(n.size ? { size: { width: n.size.width, height: n.size.height } } : {}),
+      ...(n.color ? { color: n.color } : {}),
+    })),
+    ...(doc.lock ? { lock: { editable: [...doc.lock.editable].sort(), message: doc.lock.message } } : {}),
   } satisfies PipelineDocument;
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { Lab, LabGate } from './lab';
 import { labRequired, openLab, REPO } from './lab';
+import { DOCUMENT_VERSION } from '../../shared/document';
 
 export interface LabHome {
   home: string;
@@ -95,7 +96,7 @@ export interface TestStep {
 export function testPipeline(dir: string, name: string, steps: TestStep[]): string {
   const doc = {
     format: 'fluxo-pipeline',
-    version: 2,
+    version: DOCUMENT_VERSION,
     metadata: { name, description: '', author: 'test', created: '2026-11-24T00:00:00.000Z', updated: '2026-11-24T00:00:00.000Z' },
     steps: steps.map((s, i) => ({
       id: s.id,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FluxoEvent, Result, RunRecord } from '../../shared/api';
 import type { PipelineDocument } from '../../shared/document';
+import { DOCUMENT_VERSION } from '../../shared/document';
 import { createBackend } from '../../electron/backend/index';
 import { alive } from '../../electron/targets/testBundle';
 
@@ -166,7 +167,7 @@ const at = (x: number) => ({ x, y: 0 });
 function sweepPipeline(failAt = 'never'): PipelineDocument {
   return {
     format: 'fluxo-pipeline',
-    version: 2,
+    version: DOCUMENT_VERSION,
     metadata: { name: 'Sweep on this computer', description: '', author: '', created: '2026-01-01T00:00:00Z', updated: '2026-01-01T00:00:00Z' },
     steps: [
       { id: 'make', type: 'fx-make', version: 1, label: 'Make', params: { rows: 4 }, position: at(0) },
