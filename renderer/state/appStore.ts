@@ -47,6 +47,15 @@ export interface FileDialogRequest {
   resolve(path: string | null): void;
 }
 
+/** Slurm choices for runs on one cluster target (never stored in the pipeline). Empty = none. */
+export interface RunOptions {
+  account: string;
+  qos: string;
+  reservation: string;
+}
+
+export const NO_RUN_OPTIONS: RunOptions = { account: '', qos: '', reservation: '' };
+
 export interface AppState {
   screen: Screen;
   ready: boolean;
@@ -63,11 +72,14 @@ export interface AppState {
   fileDialog: FileDialogRequest | null;
   /** The tab shown in the editor's bottom panel. */
   panelTab: PanelTab;
+  /** Account, QoS and reservation chosen per cluster target id. */
+  runOptions: Record<string, RunOptions>;
 
   setLoaded(data: { host: HostInfo | null; catalog: CatalogSnapshot | null; targets: TargetProfile[]; examples: ExampleSummary[] }): void;
   openEditor(store: DocumentStore): void;
   showStart(): void;
   setTarget(id: string): void;
+  setRunOptions(targetId: string, patch: Partial<RunOptions>): void;
   showPanel(tab: PanelTab): void;
   toast(t: Omit<Toast, 'id'>): number;
   dismissToast(id: number): void;
@@ -94,6 +106,7 @@ export const useAppStore = create<AppState>()((set, get) => ({
   modal: null,
   fileDialog: null,
   panelTab: 'problems',
+  runOptions: {},
 
   setLoaded({ host, catalog, targets, examples }) {
     const targetId = targets.some((t) => t.id === get().targetId) ? get().targetId : (targets[0]?.id ?? 'local');
@@ -107,6 +120,10 @@ export const useAppStore = create<AppState>()((set, get) => ({
   },
   setTarget(id) {
     set({ targetId: id });
+  },
+  setRunOptions(targetId, patch) {
+    const current = get().runOptions[targetId] ?? NO_RUN_OPTIONS;
+    set({ runOptions: { ...get().runOptions, [targetId]: { ...current, ...patch } } });
   },
   showPanel(tab) {
     set({ panelTab: tab });

@@ -37,6 +37,47 @@ describe('document store', () => {
     expect(store.getState().fitRequest).toBe(5);
   });
 
+  it('a locked pipeline lets a student change only the marked params: no moves, no new steps, no rewiring', () => {
+    const store = builtStore();
+    const before = store.getState().doc.connections.length;
+    store.getState().connect({ step: 'dataset', port: 'table' }, { step: 'split', port: 'table' });
+    store.getState().setLock({ editable: ['split.test_fraction'], message: 'Try other test fractions' });
+    const locked = store.getState();
+    locked.setParam('split', 'test_fraction', 0.4);
+    locked.setParam('split', 'seed', 7);
+    locked.moveStep('split', { x: 999, y: 999 });
+    locked.removeSteps(['train']);
+    expect(locked.addStep('report')).toBeNull();
+    expect(locked.connect({ step: 'split', port: 'train' }, { step: 'train', port: 'train' }).ok).toBe(false);
+    const doc = store.getState().doc;
+    expect(doc.steps.find((s) => s.id === 'split')!.params).toMatchObject({ test_fraction: 0.4, seed: 42 });
+    expect(doc.steps.find((s) => s.id === 'split')!.position).toEqual({ x: 260, y: 0 });
+    expect(doc.steps.map((s) => s.id)).toContain('train');
+    expect(doc.connections).toHaveLength(before + 1);
+    store.getState().setLock(null);
+    store.getState().setParam('split', 'seed', 7);
+    expect(store.getState().doc.steps.find((s) => s.id === 'split')!.params.seed).toBe(7);
+  });
+
+  it("a past run's pipeline changes in no way", () => {
+    const store = createDocumentStore({ doc: builtStore().getState().doc, path: null, blocks, readOnly: true });
+    const doc = store.getState().doc;
+    store.getState().setParam('split', 'seed', 1);
+    store.getState().setResources('train', { cpus: 4 });
+    store.getState().renamePipeline('Other');
+    expect(store.getState().doc).toBe(doc);
+    expect(store.getState().dirty).toBe(false);
+  });
+
+  it('resource overrides merge, and clearing the last one removes the section from the file', () => {
+    const store = builtStore();
+    store.getState().setResources('train', { cpus: 4, memoryMb: 8192 });
+    store.getState().setResources('train', { cpus: undefined, timeMinutes: 30 });
+    expect(store.getState().doc.steps.find((s) => s.id === 'train')!.resources).toEqual({ memoryMb: 8192, timeMinutes: 30 });
+    store.getState().setResources('train', { memoryMb: undefined, timeMinutes: undefined });
+    expect('resources' in store.getState().doc.steps.find((s) => s.id === 'train')!).toBe(false);
+  });
+
   it('an unknown block adds nothing', () => {
     const store = emptyStore();
     expect(store.getState().addStep('no-such-block')).toBeNull();

@@ -1,7 +1,8 @@
 import { createStore } from 'zustand/vanilla';
 import type { BlockDefinition } from '../../shared/catalog';
 import { defaultParams } from '../../shared/catalog';
-import type { Connection, ParamValue, PipelineDocument, PortRef, Step } from '../../shared/document';
+import type { Connection, Lock, ParamValue, PipelineDocument, PortRef, Step, StepResources } from '../../shared/document';
+import { isParamEditable } from '../../shared/document';
 import type { ConnectionCheck, Problem } from '../../shared/validate';
 import { checkConnection, stepName, validatePipeline } from '../../shared/validate';
 import { nextStepId } from './stepIds';
@@ -37,6 +38,11 @@ export interface DocumentState {
   measured: Record<string, Size>;
   /** Bumped when the canvas should fit the whole pipeline into view (after adding by click). */
   fitRequest: number;
+  /**
+   * A past run's pipeline shown as it ran: nothing can change. (A locked pipeline is different:
+   * `doc.lock` lets a student change the params the instructor marked; see isParamEditable.)
+   */
+  readOnly: boolean;
 
   addStep(blockId: string, position?: Position): string | null;
   moveStep(stepId: string, position: Position): void;
@@ -47,6 +53,10 @@ export interface DocumentState {
   disconnect(connectionIds: string[]): void;
   setParam(stepId: string, paramId: string, value: ParamValue | undefined): void;
   setLabel(stepId: string, label: string): void;
+  /** Merges into the step's resource overrides; an undefined field goes back to the block's default. */
+  setResources(stepId: string, patch: Partial<Record<keyof StepResources, StepResources[keyof StepResources] | undefined>>): void;
+  /** Locks the pipeline for students (only `lock.editable` params can change), or unlocks it (null). */
+  setLock(lock: Lock | null): void;
   renamePipeline(name: string): void;
   select(selection: Partial<Selection>): void;
   setMeasured(stepId: string, size: Size): void;
@@ -115,6 +125,8 @@ export interface DocumentStoreInit {
   blocks: readonly BlockDefinition[];
   /** Opening an example or a migrated file yields a document that is not yet on disk as shown. */
   dirty?: boolean;
+  /** A past run's pipeline: shown, never changed. */
+  readOnly?: boolean;
 }
 
 /**
@@ -129,8 +141,11 @@ export function createDocumentStore(init: DocumentStoreInit) {
   return createStore<DocumentState>()((set, get) => {
     /** Applies an edit to the document. INVARIANT: the only way `doc` changes after creation. */
     const edit = (next: PipelineDocument, extra: Partial<DocumentState> = {}) => {
+      if (get().readOnly) return;
       set({ doc: next, dirty: true, problems: validate(next), ...extra });
     };
+    /** INVARIANT: in a locked pipeline only marked params change; the graph and the rest are fixed. */
+    const canEditGraph = () => !get().readOnly && !get().doc.lock;
     const updateStep = (stepId: string, change: (s: Step) => Step) => {
       const { doc } = get();
       let changed = false;
@@ -152,10 +167,11 @@ export function createDocumentStore(init: DocumentStoreInit) {
       selection: { steps: [], connections: [] },
       measured: {},
       fitRequest: 0,
+      readOnly: init.readOnly ?? false,
 
       addStep(blockId, position) {
         const block = blocks.get(blockId);
-        if (!block) return null;
+        if (!block || !canEditGraph()) return null;
         const { doc, measured, fitRequest, selection } = get();
         const id = nextStepId(block.id, new Set(doc.steps.map((s) => s.id)));
         const after = selection.steps.length === 1 ? selection.steps[0] : undefined;
@@ -169,10 +185,12 @@ export function createDocumentStore(init: DocumentStoreInit) {
       },
 
       moveStep(stepId, position) {
+        if (!canEditGraph()) return;
         updateStep(stepId, (s) => (s.position.x === position.x && s.position.y === position.y ? s : { ...s, position: { x: position.x, y: position.y } }));
       },
 
       removeSteps(stepIds) {
+        if (!canEditGraph()) return;
         const gone = new Set(stepIds);
         const { doc, selection, measured } = get();
         if (!doc.steps.some((s) => gone.has(s.id))) return;
@@ -208,6 +226,7 @@ export function createDocumentStore(init: DocumentStoreInit) {
       },
 
       connect(from, to) {
+        if (!canEditGraph()) return { ok: false, reason: get().readOnly ? 'This is a past run; it cannot be changed' : 'This pipeline is locked by your instructor' };
         const check = get().checkConnect(from, to);
         if (!check.ok) return check;
         const { doc } = get();
@@ -221,6 +240,7 @@ export function createDocumentStore(init: DocumentStoreInit) {
       },
 
       disconnect(connectionIds) {
+        if (!canEditGraph()) return;
         const gone = new Set(connectionIds);
         const { doc, selection } = get();
         if (!doc.connections.some((c) => gone.has(connectionId(c)))) return;
@@ -231,6 +251,7 @@ export function createDocumentStore(init: DocumentStoreInit) {
       },
 
       setParam(stepId, paramId, value) {
+        if (!isParamEditable(get().doc, stepId, paramId)) return;
         updateStep(stepId, (s) => {
           const has = Object.prototype.hasOwnProperty.call(s.params, paramId);
           if (value === undefined) {
@@ -245,10 +266,38 @@ export function createDocumentStore(init: DocumentStoreInit) {
       },
 
       setLabel(stepId, label) {
+        if (!canEditGraph()) return;
         updateStep(stepId, (s) => (s.label === label ? s : { ...s, label }));
       },
 
+      setResources(stepId, patch) {
+        if (!canEditGraph()) return;
+        updateStep(stepId, (s) => {
+          const next: Record<string, unknown> = { ...(s.resources ?? {}) };
+          for (const [key, value] of Object.entries(patch)) {
+            if (value === undefined || value === '') delete next[key];
+            else next[key] = value;
+          }
+          const same = JSON.stringify(next) === JSON.stringify(s.resources ?? {});
+          if (same) return s;
+          const { resources: _old, ...rest } = s;
+          return Object.keys(next).length ? { ...rest, resources: next as StepResources } : rest;
+        });
+      },
+
+      setLock(lock) {
+        const { doc } = get();
+        if (lock === null) {
+          if (!doc.lock) return;
+          const { lock: _old, ...rest } = doc;
+          edit(rest);
+          return;
+        }
+        edit({ ...doc, lock: { editable: [...new Set(lock.editable)].sort(), message: lock.message } });
+      },
+
       renamePipeline(name) {
+        if (!canEditGraph()) return;
         const { doc } = get();
         if (doc.metadata.name === name) return;
         edit({ ...doc, metadata: { ...doc.metadata, name } });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createEmptyDocument, DOCUMENT_VERSION, documentJsonSchema, migrate, parseDocument, serializeDocument } from './index';
+import { createEmptyDocument, DOCUMENT_VERSION, documentJsonSchema, isParamEditable, migrate, parseDocument, serializeDocument } from './index';
 
 const root = path.resolve(__dirname, '../..');
 const frozenV1 = readFileSync(path.join(root, 'test/fixtures/documents/v1-frozen.fluxo'), 'utf8');
@@ -40,6 +40,15 @@ describe('pipeline document', () => {
     if (!reopened.ok) throw new Error(reopened.message);
     expect(reopened.document.notes[0]).toEqual({ id: 'n1', text: '**Step 1**', position: { x: 0, y: 0 }, size: { width: 300, height: 120 }, color: 'blue' });
     expect(reopened.document.lock).toEqual({ editable: ['data.dataset', 'split.test_fraction'], message: 'Change only these' });
+  });
+
+  it('lets a student change only the params the instructor marked, and everything in an unlocked pipeline', () => {
+    const doc = createEmptyDocument('Class', new Date('2026-01-01T00:00:00Z'));
+    expect(isParamEditable(doc, 'split', 'seed')).toBe(true);
+    doc.lock = { editable: ['split.test_fraction'], message: '' };
+    expect(isParamEditable(doc, 'split', 'test_fraction')).toBe(true);
+    expect(isParamEditable(doc, 'split', 'seed')).toBe(false);
+    expect(isParamEditable(doc, 'train', 'test_fraction')).toBe(false);
   });
 
   it('refuses a lock entry that is not "<step>.<param>"', () => {

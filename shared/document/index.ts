@@ -1,3 +1,4 @@
 export * from './schema';
 export * from './migrate';
 export * from './serialize';
+export * from './lock';
