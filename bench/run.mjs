@@ -2,14 +2,17 @@
 // into a temporary folder, then runs it with Node. Usage: node bench/run.mjs [bench/NAME.bench.ts]
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const entry = path.resolve(root, process.argv[2] ?? 'bench/compile.bench.ts');
-const out = mkdtempSync(path.join(os.tmpdir(), 'fluxo-bench-'));
+// Inside the project (node_modules/.cache) so the few packages left out of the bundle (the
+// browser driver of the editor benchmark) resolve from node_modules.
+const cache = path.join(root, 'node_modules', '.cache');
+mkdirSync(cache, { recursive: true });
+const out = mkdtempSync(path.join(cache, 'fluxo-bench-'));
 try {
   const outfile = path.join(out, 'bench.mjs');
   await build({
@@ -24,6 +27,8 @@ try {
     // ssh2's optional native addons: copied beside the bundle and required from there (see
     // scripts/build-node.mjs); a missing one makes ssh2 fall back to pure JS, never fail.
     loader: { '.node': 'copy' },
+    // Playwright drives a browser from its own package files: it is never bundled.
+    external: ['@playwright/test', 'playwright', 'playwright-core'],
     // CommonJS dependencies (yaml, ssh2) call require() and read __dirname; an ES module bundle
     // has to provide them.
     banner: {
