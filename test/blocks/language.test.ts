@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDocument, serializeDocument } from '../../shared/document';
+import { DOCUMENT_VERSION, parseDocument, serializeDocument } from '../../shared/document';
 import type { ParamValue } from '../../shared/document';
 import { validatePipeline } from '../../shared/validate';
 import { BLOCKS_DIR, EXAMPLES_DIR, blockOf, catalog, expandCommand, expectError, findPython, pythonEnv, readCsv, runBlock } from './harness';
@@ -401,7 +401,7 @@ describe('LLM example pipeline', () => {
   it('parses, round-trips byte-identically and validates without problems', () => {
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
-    expect(parsed.document.version).toBe(2);
+    expect(parsed.document.version).toBe(DOCUMENT_VERSION);
     expect(serializeDocument(parsed.document)).toBe(text);
     expect(validatePipeline(parsed.document, catalog)).toEqual([]);
   });
