@@ -146,3 +146,15 @@ export function missingTranslations(block: Localizable & { params: ReadonlyArray
   }
   return missing;
 }
+
+/** Translations of an example's title and description (resources/examples/index.json). */
+const zExampleText = z.strictObject({ title: zText.optional(), description: zText.optional() });
+export const zExampleI18n = z.strictObject({ es: zExampleText.optional(), gl: zExampleText.optional() });
+export type ExampleI18n = z.infer<typeof zExampleI18n>;
+
+/** The example as a reader of `lang` sees it; English per missing field. */
+export function localizeExample<E extends { title: string; description: string; i18n?: ExampleI18n | undefined }>(example: E, lang: string): E {
+  if (!isBlockLanguage(lang)) return example;
+  const tr = example.i18n?.[lang];
+  return tr ? { ...example, title: tr.title ?? example.title, description: tr.description ?? example.description } : example;
+}
