@@ -12,6 +12,8 @@ interface Found {
   impact: string;
   help: string;
   targets: string[];
+  /** The opening tag of each element, matched by `known` (axe's selectors change with the page). */
+  html: string[];
 }
 
 function describe(v: Found): string {
@@ -30,10 +32,10 @@ function describe(v: Found): string {
  * violations already reported elsewhere: they are printed but do not fail, and any other element
  * with the same rule still does.
  */
-/** A violation already reported to the owner of those elements: rule id and a pattern of their selectors. */
+/** A violation already reported to the owner of those elements: rule id and a pattern of their opening tag. */
 export interface KnownViolation {
   id: string;
-  target: RegExp;
+  html: RegExp;
   /** Who fixes it, and why it is tolerated meanwhile. */
   note: string;
 }
@@ -47,14 +49,19 @@ export async function expectNoSeriousA11yViolations(page: Page, label: string, o
     impact: v.impact ?? 'unknown',
     help: v.help,
     targets: v.nodes.map((n) => n.target.map(String).join(' ')),
+    html: v.nodes.map((n) => n.html.slice(0, n.html.indexOf('>') + 1 || undefined)),
   }));
   const dir = path.join('test-results', 'a11y');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, `${label.replace(/[^A-Za-z0-9_-]+/g, '-')}.json`), JSON.stringify(found, null, 2));
-  const isKnown = (id: string, target: string) => (options.known ?? []).some((k) => k.id === id && k.target.test(target));
+  const isKnown = (id: string, html: string) => (options.known ?? []).some((k) => k.id === id && k.html.test(html));
+  const pick = (v: Found, keep: (known: boolean) => boolean): Found => {
+    const idx = v.html.map((h, i) => (keep(isKnown(v.id, h)) ? i : -1)).filter((i) => i >= 0);
+    return { ...v, targets: idx.map((i) => v.targets[i]!), html: idx.map((i) => v.html[i]!) };
+  };
   const severe = found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const serious = severe.map((v) => ({ ...v, targets: v.targets.filter((t) => !isKnown(v.id, t)) })).filter((v) => v.targets.length > 0);
-  const known = severe.map((v) => ({ ...v, targets: v.targets.filter((t) => isKnown(v.id, t)) })).filter((v) => v.targets.length > 0);
+  const serious = severe.map((v) => pick(v, (k) => !k)).filter((v) => v.targets.length > 0);
+  const known = severe.map((v) => pick(v, (k) => k)).filter((v) => v.targets.length > 0);
   const lesser = found.filter((v) => !severe.includes(v));
   if (known.length) console.log(`[a11y] ${label}: ${known.length} known serious violation(s), reported to their owners\n${known.map(describe).join('\n')}`);
   if (lesser.length) console.log(`[a11y] ${label}: ${lesser.length} moderate or minor finding(s)\n${lesser.map(describe).join('\n')}`);
