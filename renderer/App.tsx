@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { t } from './i18n';
 import { openPath } from './actions/files';
 import { connectSession } from './actions/run';
 import { getApi } from './api/client';
@@ -22,12 +23,12 @@ async function load(): Promise<void> {
   const api = getApi();
   const [host, catalog, targets, examples] = await Promise.all([api.host.info(), api.catalog.list(), api.targets.list(), api.examples.list()]);
   for (const [what, r] of [
-    ['host information', host],
-    ['the blocks', catalog],
-    ['the run targets', targets],
-    ['the examples', examples],
+    ['host', host],
+    ['catalog', catalog],
+    ['targets', targets],
+    ['examples', examples],
   ] as const) {
-    if (!r.ok) showError(`Could not load ${what}`, r.error);
+    if (!r.ok) showError(t(`app:load.${what}`), r.error);
   }
   useAppStore.getState().setLoaded({
     host: host.ok ? host.value : null,

@@ -6,6 +6,7 @@ import { buildCatalog } from '../../shared/catalog';
 import type { ListedTarget, ProfileProblem, ProfileSource, ProfileText, TargetProfile } from '../../shared/targets';
 import { mergeProfiles } from '../../shared/targets';
 import { describeIoError } from './fsutil';
+import { zExampleI18n } from '../../shared/catalog/i18n';
 import { z } from 'zod';
 
 const DEFINITION_NAMES = ['block.yaml', 'block.yml', 'block.json'];
@@ -82,6 +83,7 @@ const zExampleIndex = z.array(
     title: z.string(),
     description: z.string(),
     targets: z.array(z.string()),
+    i18n: zExampleI18n.optional(),
   }),
 );
 export type ExampleEntry = z.infer<typeof zExampleIndex>[number];
@@ -91,5 +93,5 @@ export async function loadExampleIndex(examplesDir: string): Promise<ExampleEntr
 }
 
 export function summarizeExample(entry: ExampleEntry, blocks: string[]): ExampleSummary {
-  return { id: entry.id, title: entry.title, description: entry.description, targets: entry.targets, blocks };
+  return { id: entry.id, title: entry.title, description: entry.description, targets: entry.targets, blocks, ...(entry.i18n ? { i18n: entry.i18n } : {}) };
 }

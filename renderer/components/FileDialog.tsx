@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { FolderListing } from '../../shared/api';
 import { DOCUMENT_EXTENSION } from '../../shared/document';
 import { joinPath } from '../actions/files';
@@ -20,12 +21,13 @@ function isAbsolute(p: string): boolean {
 }
 
 function FileDialogBody({ request }: { request: FileDialogRequest }) {
+  const { t } = useTranslation('app');
   const answerPath = useAppStore((s) => s.answerPath);
   const ask = useAppStore((s) => s.ask);
   const [listing, setListing] = useState<FolderListing | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
-  const [value, setValue] = useState(request.mode === 'save' ? (request.suggestedName ?? `Untitled pipeline${DOCUMENT_EXTENSION}`) : '');
+  const [value, setValue] = useState(request.mode === 'save' ? (request.suggestedName ?? `${t('common:untitledPipeline')}${DOCUMENT_EXTENSION}`) : '');
   const fieldId = useId();
   const listLabelId = useId();
   const errorId = useId();
@@ -68,11 +70,11 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
     if (request.mode === 'save' && listing?.entries.some((e) => e.kind === 'file' && e.path === path)) {
       const answer = await ask({
         tone: 'confirm',
-        title: 'Replace the file?',
-        message: `A file named “${path.split(/[\\/]/).pop()}” already exists in this folder. Replace it?`,
+        title: t('fileDialog.replaceTitle'),
+        message: t('fileDialog.replaceMessage', { name: path.split(/[\\/]/).pop() }),
         buttons: [
-          { value: 'cancel', label: 'Cancel' },
-          { value: 'replace', label: 'Replace', primary: true },
+          { value: 'cancel', label: t('common:cancel') },
+          { value: 'replace', label: t('fileDialog.replace'), primary: true },
         ],
       });
       if (answer !== 'replace') return;
@@ -80,8 +82,8 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
     answerPath(path);
   };
 
-  const action = request.mode === 'save' ? 'Save' : request.mode === 'open' ? 'Open' : 'Choose';
-  const fieldLabel = request.mode === 'save' ? 'File name' : 'File path';
+  const action = request.mode === 'save' ? t('common:save') : request.mode === 'open' ? t('fileDialog.open') : t('fileDialog.choose');
+  const fieldLabel = request.mode === 'save' ? t('fileDialog.fileName') : t('fileDialog.filePath');
 
   return (
     <DialogFrame title={request.title} onEscape={() => answerPath(null)} className="file-dialog" initialFocus="input">
@@ -92,22 +94,22 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
         }}
       >
         <div className="file-dialog-location">
-          <button type="button" className="button small" disabled={!listing?.parent || loading} onClick={() => listing?.parent && void browse(listing.parent)} aria-label="Up to the parent folder">
-            ↑ Up
+          <button type="button" className="button small" disabled={!listing?.parent || loading} onClick={() => listing?.parent && void browse(listing.parent)} aria-label={t('fileDialog.upLabel')}>
+            {t('fileDialog.up')}
           </button>
           <span className="file-dialog-folder" title={listing?.folder}>
             {listing?.folder ?? '…'}
           </span>
         </div>
         <p id={listLabelId} className="visually-hidden">
-          Contents of {listing?.folder ?? 'the folder'}
+          {listing ? t('fileDialog.contentsOf', { folder: listing.folder }) : t('fileDialog.contentsOfFolder')}
         </p>
         <ul className="file-list" aria-labelledby={listLabelId} aria-busy={loading}>
-          {entries.length === 0 && !loading && <li className="file-list-empty">{request.mode === 'pick' ? 'No matching files here. Type the path of the file below.' : 'This folder has no pipelines.'}</li>}
+          {entries.length === 0 && !loading && <li className="file-list-empty">{request.mode === 'pick' ? t('fileDialog.noMatchingFiles') : t('fileDialog.noPipelines')}</li>}
           {entries.map((e) => (
             <li key={e.path}>
               {e.kind === 'folder' ? (
-                <button type="button" className="file-entry folder" aria-label={`Folder ${e.name}`} onClick={() => void browse(e.path)}>
+                <button type="button" className="file-entry folder" aria-label={t('fileDialog.folder', { name: e.name })} onClick={() => void browse(e.path)}>
                   <FolderIcon /> {e.name}
                 </button>
               ) : (
@@ -132,11 +134,11 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
         <div className="field">
           <label htmlFor={fieldId}>{fieldLabel}</label>
           <input id={fieldId} type="text" value={value} onChange={(e) => setValue(e.target.value)} spellCheck={false} autoComplete="off" aria-describedby={error ? errorId : undefined} />
-          {request.mode === 'save' && <p className="field-help">Saved in the folder above; “{DOCUMENT_EXTENSION}” is added when missing.</p>}
+          {request.mode === 'save' && <p className="field-help">{t('fileDialog.saveHelp', { extension: DOCUMENT_EXTENSION })}</p>}
         </div>
         <div className="dialog-buttons">
           <button type="button" className="button" onClick={() => answerPath(null)}>
-            Cancel
+            {t('common:cancel')}
           </button>
           <button type="submit" className="button primary" disabled={!value.trim() || (!listing && !isAbsolute(value.trim()))}>
             {action}

@@ -1,9 +1,11 @@
 import { useId } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useAppStore } from '../state/appStore';
 import { DialogFrame } from './DialogFrame';
 
 /** Confirm and alert dialogs requested through the app store's ask(). */
 export function Modal() {
+  const { t } = useTranslation('app');
   const modal = useAppStore((s) => s.modal);
   const answer = useAppStore((s) => s.answer);
   const messageId = useId();
@@ -22,7 +24,7 @@ export function Modal() {
         <p className="dialog-message">{modal.message}</p>
         {modal.hint && (
           <p className="dialog-hint">
-            <strong>What to do: </strong>
+            <strong>{t('whatToDo')}</strong>
             {modal.hint}
           </p>
         )}

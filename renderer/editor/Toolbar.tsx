@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { hasErrors } from '../../shared/validate';
 import { backToStart, newPipeline, openPipeline, save, saveAs } from '../actions/files';
 import { cancelRun, startRun } from '../actions/run';
+import { LanguagePicker } from '../components/LanguagePicker';
 import { useAppStore } from '../state/appStore';
 import { useDocument, useDocumentStoreApi, useSession } from '../state/hooks';
 
@@ -76,6 +77,7 @@ export function Toolbar() {
           )}
         </span>
       </div>
+      <LanguagePicker />
       <button type="button" className="button subtle" onClick={() => void backToStart()}>
         Back to start
       </button>

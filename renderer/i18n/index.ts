@@ -86,12 +86,22 @@ export async function setLanguage(lang: Language): Promise<void> {
   } catch {
     // Not remembered, but still switched for this session.
   }
-  await i18next.changeLanguage(lang);
+  // Set first: screen readers should switch voice with the very render that shows the new text.
   syncDocumentLanguage(lang);
+  await i18next.changeLanguage(lang);
+}
+
+/** Calls `listener` after every language switch; returns the unsubscribe function. */
+export function onLanguageChange(listener: (lang: Language) => void): () => void {
+  const handler = (lng: string) => listener(isLanguage(lng) ? lng : 'en');
+  i18next.on('languageChanged', handler);
+  return () => i18next.off('languageChanged', handler);
 }
 
 export function currentLanguage(): Language {
   const l = i18next.language;
+  // Before initI18n (modules that load first), the language it will start in.
+  if (!i18next.isInitialized) return initialLanguage();
   return isLanguage(l) ? l : 'en';
 }
 

@@ -1,15 +1,21 @@
 import type { Category } from '../../shared/catalog';
+import { t } from '../i18n';
 
 /** Palette and node header colours by block category (CSS custom properties in app.css). */
 export const CATEGORY_ORDER: readonly Category[] = ['data', 'preprocess', 'train', 'evaluate', 'report'];
 
-export const CATEGORY_TITLES: Record<Category, string> = {
-  data: 'Data',
-  preprocess: 'Prepare',
-  train: 'Train',
-  evaluate: 'Evaluate',
-  report: 'Report',
-};
+/** The category's name in the current language. */
+export function categoryTitle(category: Category): string {
+  return t(`catalog:category.${category}`);
+}
+
+/**
+ * The same names as a record, read at render time: each lookup is in the language chosen now, so
+ * code written as CATEGORY_TITLES[c] follows a language switch without changes.
+ */
+export const CATEGORY_TITLES: Readonly<Record<Category, string>> = Object.freeze(
+  Object.defineProperties({} as Record<Category, string>, Object.fromEntries(CATEGORY_ORDER.map((c) => [c, { get: () => categoryTitle(c), enumerable: true }]))),
+);
 
 const FAMILIES = ['table', 'model', 'metrics', 'figure', 'report', 'predictions', 'image', 'evaluation'] as const;
 export type FormatFamily = (typeof FAMILIES)[number] | 'other';

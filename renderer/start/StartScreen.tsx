@@ -1,5 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { newPipeline, openExample, openPipeline } from '../actions/files';
+import { LanguagePicker } from '../components/LanguagePicker';
 import { useAppStore } from '../state/appStore';
 import { ExampleThumbnail } from './ExampleThumbnail';
 
@@ -31,6 +32,7 @@ export function StartScreen() {
               Back to “{editor.getState().doc.metadata.name || 'Untitled pipeline'}”
             </button>
           )}
+          <LanguagePicker />
         </div>
       </header>
 

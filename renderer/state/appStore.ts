@@ -1,6 +1,9 @@
 import { create } from 'zustand';
 import type { CatalogSnapshot, ExampleSummary, FluxoError, HostInfo, TargetProfile } from '../../shared/api';
 import type { BlockDefinition } from '../../shared/catalog';
+import type { Language } from '../i18n';
+import { currentLanguage, onLanguageChange, setLanguage as switchLanguage } from '../i18n';
+import { localizeSnapshot } from './localize';
 import type { DocumentStore } from './documentStore';
 
 export type Screen = 'start' | 'editor';
@@ -74,6 +77,10 @@ export interface AppState {
   panelTab: PanelTab;
   /** Account, QoS and reservation chosen per cluster target id. */
   runOptions: Record<string, RunOptions>;
+  /** The UI language; catalog, blocksById and examples above are shown in it. */
+  language: Language;
+  /** The catalog and examples as the backend sent them (English plus their i18n sections). */
+  source: { catalog: CatalogSnapshot | null; examples: ExampleSummary[] };
 
   setLoaded(data: { host: HostInfo | null; catalog: CatalogSnapshot | null; targets: TargetProfile[]; examples: ExampleSummary[] }): void;
   openEditor(store: DocumentStore): void;
@@ -87,6 +94,8 @@ export interface AppState {
   answer(value: string): void;
   askPath(request: Omit<FileDialogRequest, 'id' | 'resolve'>): Promise<string | null>;
   answerPath(path: string | null): void;
+  /** Switches the UI language now, remembers it, and shows blocks and examples in it. */
+  setLanguage(lang: Language): void;
 }
 
 let ids = 0;
@@ -107,10 +116,13 @@ export const useAppStore = create<AppState>()((set, get) => ({
   fileDialog: null,
   panelTab: 'problems',
   runOptions: {},
+  language: currentLanguage(),
+  source: { catalog: null, examples: [] },
 
   setLoaded({ host, catalog, targets, examples }) {
     const targetId = targets.some((t) => t.id === get().targetId) ? get().targetId : (targets[0]?.id ?? 'local');
     set({ ready: true, host, catalog, targets, examples, targetId, blocksById: new Map((catalog?.blocks ?? []).map((b) => [b.id, b])) });
+    set({ source: { catalog, examples }, ...localizeSnapshot(catalog, examples, get().language) });
   },
   openEditor(store) {
     set({ editor: store, screen: 'editor' });
@@ -161,7 +173,16 @@ export const useAppStore = create<AppState>()((set, get) => ({
     set({ fileDialog: null });
     d.resolve(path);
   },
+  setLanguage(lang) {
+    void switchLanguage(lang);
+  },
 }));
+
+// Whoever switches the language (the picker, a test, i18next itself), blocks and examples follow.
+onLanguageChange((language) => {
+  const { source } = useAppStore.getState();
+  useAppStore.setState({ language, ...localizeSnapshot(source.catalog, source.examples, language) });
+});
 
 /** Shows a backend error plainly: what went wrong, and how to fix it when there is a hint. */
 export function showError(title: string, error: FluxoError): void {

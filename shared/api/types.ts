@@ -1,4 +1,5 @@
 import type { BlockDefinition, CatalogProblem } from '../catalog';
+import type { ExampleI18n } from '../catalog/i18n';
 import type { ParamValue, PipelineDocument } from '../document';
 import type { TargetProfile } from '../targets';
 import type { FluxoError } from './result';
@@ -30,6 +31,8 @@ export interface ExampleSummary {
   targets: string[];
   /** Block ids in order, enough to draw a thumbnail. */
   blocks: string[];
+  /** Title and description in other languages (localizeExample picks one). */
+  i18n?: ExampleI18n;
 }
 
 export interface OpenedDocument {

@@ -3,6 +3,7 @@ import type { BlockDefinition } from './schema';
 import { zBlockDefinition } from './schema';
 import { checkParamValue } from './params';
 import { parseTemplateArg } from './template';
+import { unknownTranslationKeys } from './i18n';
 
 /** A problem found while loading one block definition; the rest of the catalog still loads. */
 export interface CatalogProblem {
@@ -65,6 +66,7 @@ function checkDefinition(block: BlockDefinition, siblings: string[]): Array<{ fi
   for (const f of block.files) {
     if (!siblings.includes(f)) found.push({ field: 'files', message: `file "${f}" is listed but not present beside the definition` });
   }
+  found.push(...unknownTranslationKeys(block));
   const inputs = new Set(block.inputs.map((p) => p.id));
   const outputs = new Set(block.outputs.map((p) => p.id));
   block.command.forEach((arg, i) => {
@@ -98,7 +100,12 @@ export function buildCatalog(sources: BlockSource[]): Catalog {
     }
     const parsed = zBlockDefinition.safeParse(raw);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push({ file, field: fieldPath(issue.path), message: issue.message });
+      for (const issue of parsed.error.issues) {
+        // Name each unknown key on its own: "i18n.es.titel: unknown key" says what to fix.
+        if (issue.code === 'unrecognized_keys') {
+          for (const key of issue.keys) problems.push({ file, field: fieldPath([...issue.path, key]), message: `unknown key "${key}"` });
+        } else problems.push({ file, field: fieldPath(issue.path), message: issue.message });
+      }
       continue;
     }
     const block = parsed.data;

@@ -3,3 +3,4 @@ export * from './formats';
 export * from './params';
 export * from './template';
 export * from './catalog';
+export * from './i18n';

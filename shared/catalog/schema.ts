@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zBlockI18n } from './i18n';
 
 /**
  * Block definitions are data (resources/blocks/<id>/block.yaml). Everything about a block — palette
@@ -208,6 +209,8 @@ export const zBlockDefinition = z.object({
   /** Files shipped beside the definition that the command needs, copied into every bundle. */
   files: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)).default([]),
   command: zCommand,
+  /** Translations of the user-visible text (see i18n.ts); English is the fallback per field. */
+  i18n: zBlockI18n.optional(),
 });
 export type BlockDefinition = z.infer<typeof zBlockDefinition>;
 export type BlockDefinitionInput = z.input<typeof zBlockDefinition>;
