@@ -15,6 +15,16 @@ function newSessionId(): string {
 }
 
 let cachedSession: string | null = null;
+/** This window has an autosave on disk (written by this page, or adopted from its earlier page). */
+let written = false;
+
+/**
+ * The earlier page of this window left an autosave that was just restored: it is this page's now,
+ * so a save or a discard removes it even before this page writes its own.
+ */
+export function adoptAutosave(): void {
+  written = true;
+}
 
 /**
  * This window's session id. Kept in sessionStorage, so a reload (or a renderer crash and reload)
@@ -41,7 +51,7 @@ export function sessionId(): string {
 export function startAutosave(options: { intervalMs?: number; heartbeatMs?: number } = {}): () => void {
   const interval = options.intervalMs ?? AUTOSAVE_MS;
   const session = sessionId();
-  let written = false;
+  written = false;
   let pending = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let unsubscribeDoc: (() => void) | null = null;

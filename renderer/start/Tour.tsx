@@ -27,10 +27,21 @@ function calloutPosition(box: Box | null, size: { w: number; h: number }): { top
   if (!box) return { top: Math.max(margin, (vh - size.h) / 2), left: Math.max(margin, (vw - size.w) / 2) };
   const clampTop = (t: number) => Math.min(Math.max(margin, t), Math.max(margin, vh - size.h - margin));
   const clampLeft = (l: number) => Math.min(Math.max(margin, l), Math.max(margin, vw - size.w - margin));
+  // A small control (a toolbar button) gets the callout below it, so its neighbours stay visible.
+  if (box.height < 80 && box.top + box.height + margin + size.h <= vh) return { top: box.top + box.height + margin, left: clampLeft(box.left + box.width - size.w) };
   if (box.left + box.width + margin + size.w <= vw) return { top: clampTop(box.top + 16), left: box.left + box.width + margin };
   if (box.left - margin - size.w >= 0) return { top: clampTop(box.top + 16), left: box.left - margin - size.w };
   if (box.top + box.height + margin + size.h <= vh) return { top: box.top + box.height + margin, left: clampLeft(box.left + box.width - size.w) };
   return { top: clampTop(box.top + box.height / 2 - size.h / 2), left: clampLeft(box.left + box.width / 2 - size.w / 2) };
+}
+
+/** The outline around the element, kept inside the window so no side of it is cut off. */
+function ringStyle(box: Box): { top: number; left: number; width: number; height: number } {
+  const top = Math.max(2, box.top - 4);
+  const left = Math.max(2, box.left - 4);
+  const right = Math.min(window.innerWidth - 2, box.left + box.width + 4);
+  const bottom = Math.min(window.innerHeight - 2, box.top + box.height + 4);
+  return { top, left, width: Math.max(0, right - left), height: Math.max(0, bottom - top) };
 }
 
 /**
@@ -74,7 +85,7 @@ export function Tour() {
 
   return (
     <>
-      {box && <div className="tour-highlight" aria-hidden="true" style={{ top: box.top - 4, left: box.left - 4, width: box.width + 8, height: box.height + 8 }} />}
+      {box && <div className="tour-highlight" aria-hidden="true" style={ringStyle(box)} />}
       <div
         ref={ref}
         className="tour-callout"

@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import type { RecoverableWork } from '../../shared/api';
 import { confirmLeave, openRecovered } from '../actions/files';
-import { sessionId } from '../actions/autosave';
+import { adoptAutosave, sessionId } from '../actions/autosave';
 import { getApi } from '../api/client';
 import { t } from '../i18n';
 import { showError } from '../state/appStore';
@@ -31,6 +31,8 @@ export async function restoreWork(work: RecoverableWork): Promise<void> {
   if (!(await confirmLeave(t('files:leave.restore')))) return;
   drop(work);
   openRecovered(work);
+  // After opening: the switch to the restored pipeline must not delete the file it came from.
+  if (work.session === sessionId()) adoptAutosave();
   if (work.session !== sessionId()) {
     const r = await getApi().autosave.discard(work.session);
     if (!r.ok) showError(t('files:errors.discard'), r.error);
