@@ -51,9 +51,6 @@ function LockForm({ store }: { store: DocumentStore }) {
                 <label key={key} className="lock-param">
                   <input type="checkbox" checked={editable.has(key)} onChange={(e) => toggle(key, e.target.checked)} data-lock-key={key} aria-label={t('lock.mayChange', { param: def.title, step: title })} />
                   <span className="lock-param-title">{def.title}</span>
-                  <span className="lock-param-hint" aria-hidden="true">
-                    {t('lock.mayChangeShort')}
-                  </span>
                 </label>
               );
             })}

@@ -64,7 +64,7 @@ describe('lock for students', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Lock' }));
     expect(store.getState().doc.lock).toEqual({ editable: [key], message: 'Change only this one.' });
     expect(screen.queryByRole('dialog', { name: 'Lock for students' })).toBeNull();
-    expect(screen.getByRole('region', { name: 'Workshop' }).textContent).toContain('you can change 1 setting');
+    expect(screen.getByRole('region', { name: 'Workshop' }).textContent).toContain('Locked for students: they can change 1 setting');
     expect(screen.getByRole('region', { name: 'Workshop' }).textContent).toContain('Change only this one.');
 
     // Only the marked param changes now.
