@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, snap, test } from './fixtures';
 import { EditorPage } from './pages/EditorPage';
+import { expectNoSeriousViolations } from './pages/a11y.files';
 import { StartPage } from './pages/StartPage';
 
 /** The pipeline's name field in the toolbar. */
@@ -44,6 +45,7 @@ test('recent files: a saved pipeline is listed, reopens with one click, and a de
   await expect(missing).toContainText('Missing');
   await expect(start.recent.getByRole('button', { name: 'Open recent file Recent check' })).toHaveCount(0);
   await snap(page, testInfo, 'files-recent-missing');
+  await expectNoSeriousViolations(page, 'start screen with recent files');
   await start.recent.getByRole('button', { name: 'Remove Recent check from the recent files' }).click();
   await expect(missing).toHaveCount(0);
 });
@@ -72,6 +74,7 @@ test('autosave: unsaved changes survive a reload and are restored, dirty, at the
   await expect(start.recovery).toContainText('Fluxo closed before these changes were saved:');
   await expect(start.recovery).toContainText(file);
   await snap(page, testInfo, 'files-recovery');
+  await expectNoSeriousViolations(page, 'start screen offering recovery');
   await start.recovery.getByRole('button', { name: 'Restore the unsaved changes to Autosave check' }).click();
 
   await editor.expectShown();
@@ -96,6 +99,7 @@ test('the first-run tour: offered once, walks palette, canvas, inspector and Run
   await start.expectShown();
   await expect(start.tourInvitation).toBeVisible();
   await snap(page, testInfo, 'tour-invitation');
+  await expectNoSeriousViolations(page, 'tour invitation');
   await start.tourInvitation.getByRole('button', { name: 'Take the tour' }).click();
 
   const steps = [
@@ -111,6 +115,7 @@ test('the first-run tour: offered once, walks palette, canvas, inspector and Run
     // Keyboard: focus is in the callout, Enter on the focused button goes on.
     await expect(callout.getByRole('heading', { name: title })).toBeFocused();
     await snap(page, testInfo, `tour-${i + 1}-${id}`);
+    if (i === 0) await expectNoSeriousViolations(page, 'tour callout', '.tour-callout');
     const next = callout.getByRole('button', { name: i === steps.length - 1 ? 'Finish' : 'Next' });
     await next.focus();
     await page.keyboard.press('Enter');

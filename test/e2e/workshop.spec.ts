@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, snap, test } from './fixtures';
 import { EditorPage } from './pages/EditorPage';
+import { expectNoSeriousViolations } from './pages/a11y.files';
 import { StartPage } from './pages/StartPage';
 
 interface Doc {
@@ -64,12 +65,15 @@ test('a locked workshop pack opened as a student: only the marked params are edi
   await lockDialog.getByLabel('Message for students').fill('Change only the test fraction and the model, then press Run.');
   await expect(lockDialog).toContainText('Students may change 2 settings.');
   await snap(page, testInfo, 'workshop-lock-dialog');
+  await expectNoSeriousViolations(page, 'lock dialog', '.lock-dialog');
   await lockDialog.getByRole('button', { name: 'Lock', exact: true }).click();
   await expect(banner).toContainText('Locked for students: they can change 2 settings');
   await snap(page, testInfo, 'workshop-locked');
 
   // ...and exports one file for the class.
-  await instructorMenu(page, 'Export workshop pack…');
+  await page.getByRole('button', { name: 'For instructors' }).click();
+  await snap(page, testInfo, 'workshop-menu');
+  await page.getByRole('button', { name: 'Export workshop pack…', exact: true }).click();
   const exportDialog = page.getByRole('dialog', { name: 'Export workshop pack' });
   await expect(exportDialog).toBeVisible();
   await exportDialog.getByLabel('File name', { exact: true }).fill('class-pack');
@@ -89,6 +93,7 @@ test('a locked workshop pack opened as a student: only the marked params are edi
   await expect(banner).toContainText('Change only the test fraction and the model, then press Run.');
   await expect(banner.getByRole('button', { name: 'Reset to the original' })).toBeVisible();
   await snap(page, testInfo, 'workshop-student');
+  await expectNoSeriousViolations(page, 'locked workshop banner', '.workshop-banner');
 
   // The data was unpacked with the pack, and the step reads it there.
   await editor.selectStep('dataset');
