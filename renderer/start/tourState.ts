@@ -7,7 +7,7 @@ export const TOUR_STEPS = [
   { id: 'palette', targets: ['[data-tour="palette"]', 'aside.palette', '[aria-label="Palette"]'] },
   { id: 'canvas', targets: ['[data-tour="canvas"]', 'section.canvas', '[aria-label="Canvas"]'] },
   { id: 'inspector', targets: ['[data-tour="inspector"]', 'aside.inspector', '[aria-label="Inspector"]'] },
-  { id: 'run', targets: ['[data-tour="run"]', '.toolbar-run button.primary'] },
+  { id: 'run', targets: ['[data-tour="run"]', '.toolbar-run', '.toolbar-run button.primary'] },
 ] as const;
 export type TourStepId = (typeof TOUR_STEPS)[number]['id'];
 
