@@ -52,3 +52,47 @@ describe('recent files', () => {
     expect((await recent.list()).map((e) => e.name).sort()).toEqual(['P1', 'P2', 'P3', 'P4']);
   });
 });
+
+describe('the backend keeps the recent list and the autosaves behind the contract', () => {
+  it('open and save put the pipeline at the top; forgetRecent removes it; autosave round-trips through the services', async () => {
+    const { createBackend } = await import('./index');
+    const { createEmptyDocument } = await import('../../shared/document');
+    const backend = createBackend({ hostKind: 'cli', resourcesDir: path.resolve('resources'), homeDir: home });
+    try {
+      const s = backend.services;
+      const doc = createEmptyDocument('Kept', new Date('2026-01-01T00:00:00Z'));
+      const saved = await s.documents.save(path.join(home, 'pipelines', 'kept'), doc);
+      expect(saved.ok).toBe(true);
+      const file = saved.ok ? saved.value.path : '';
+      expect(file.endsWith('kept.fluxo')).toBe(true);
+      let recent = await s.documents.recent();
+      expect(recent.ok && recent.value.map((r) => [r.name, r.path, r.exists])).toEqual([['Kept', file, true]]);
+      await s.documents.open(file);
+      expect(await s.documents.forgetRecent(file)).toEqual({ ok: true, value: undefined });
+      recent = await s.documents.recent();
+      expect(recent.ok && recent.value).toEqual([]);
+
+      expect((await s.autosave.write('window-1234', doc, file)).ok).toBe(true);
+      // Another window of this live process does not get it; the same window after a reload does.
+      const other = await s.autosave.recoverable('window-5678');
+      expect(other.ok && other.value).toEqual([]);
+      const mine = await s.autosave.recoverable('window-1234');
+      expect(mine.ok && mine.value.map((w) => [w.name, w.path])).toEqual([['Kept', file]]);
+      await s.autosave.discard('window-1234');
+      const after = await s.autosave.recoverable('window-1234');
+      expect(after.ok && after.value).toEqual([]);
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
+
+describe('contract arguments of the new methods', () => {
+  it('refuses session ids that could name another file and paths with NUL', async () => {
+    const { argSchema } = await import('../../shared/api');
+    expect(argSchema('autosave.heartbeat')!.safeParse(['window-1234']).success).toBe(true);
+    for (const bad of ['../../etc/passwd', 'short', 'a/b-12345678', '']) expect(argSchema('autosave.heartbeat')!.safeParse([bad]).success).toBe(false);
+    expect(argSchema('workshops.open')!.safeParse(['/tmp/a\0.fluxopack']).success).toBe(false);
+    expect(argSchema('documents.forgetRecent')!.safeParse(['/tmp/a.fluxo']).success).toBe(true);
+  });
+});
