@@ -49,7 +49,7 @@ describe('opening files', () => {
   });
 
   it('a workshop pack is unpacked by the backend and its student copy opened', async () => {
-    const fake = fakeApi({ workshops: { open: async (p: string) => ({ ok: true, value: { ...opened('/h/workshops/x-1/pipeline.fluxo').value, folder: '/h/workshops/x-1', path: '/h/workshops/x-1/pipeline.fluxo' } }) } });
+    const fake = fakeApi({ workshops: { open: async () => ({ ok: true, value: { ...opened('/h/workshops/x-1/pipeline.fluxo').value, folder: '/h/workshops/x-1', path: '/h/workshops/x-1/pipeline.fluxo' } }) } });
     setApi(fake.api);
     expect(await openFromSystem('/home/u/Class.FLUXOPACK')).toBe(true);
     expect(fake.calls.map((c) => c.channel)).toEqual(['workshops.open']);
