@@ -134,3 +134,16 @@ test('the first-run tour: offered once, walks palette, canvas, inspector and Run
   await page.keyboard.press('Escape');
   await expect(first).toHaveCount(0);
 });
+
+test('the start screen speaks Galician: actions, gallery and the tour invitation', async ({ fluxo }, testInfo) => {
+  const { page } = fluxo;
+  await new StartPage(page).expectShown();
+  await page.evaluate(() => localStorage.setItem('fluxo.language', 'gl'));
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Exemplos' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'É a túa primeira vez en Fluxo?' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Novo fluxo de traballo' })).toBeVisible();
+  await expect(page.getByText(/^Execútase en: /).first()).toBeVisible();
+  await snap(page, testInfo, 'start-gl');
+  await page.evaluate(() => localStorage.removeItem('fluxo.language'));
+});
