@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { create as createTar } from 'tar';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, FluxoFailure } from '../../shared/api';
 import type { Catalog } from '../../shared/catalog';
 import type { PipelineDocument } from '../../shared/document';
@@ -26,7 +26,6 @@ beforeEach(() => {
   writeFileSync(dataFile, 'age,marker,target\n40,1.5,0\n61,3.2,1\n');
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
-afterAll(() => undefined);
 
 function lockedPipeline(): PipelineDocument {
   const doc = createEmptyDocument('Tumour workshop', new Date('2026-01-01T00:00:00Z'));
@@ -152,6 +151,19 @@ describe('workshop packs', () => {
     await createTar({ gzip: true, file: empty, cwd: root }, ['readme.txt']);
     expect((await failure(workshops().open(empty))).error.message).toMatch(/has no fluxo-pack.json/);
     expectNothingUnpacked();
+  });
+
+  it('clears half-unpacked folders an earlier crash left, but not one being unpacked now', async () => {
+    const { path: pack } = await workshops().export(lockedPipeline(), path.join(root, 'w.fluxopack'));
+    const old = path.join(home, 'workshops', '.incoming-old');
+    const fresh = path.join(home, 'workshops', '.incoming-fresh');
+    mkdirSync(old, { recursive: true });
+    mkdirSync(fresh, { recursive: true });
+    const hoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    utimesSync(old, hoursAgo, hoursAgo);
+    await workshops().open(pack);
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
   });
 
   it('names folders safely and recognises unsafe entry names', () => {

@@ -217,6 +217,7 @@ export class Workshops {
     const pack = path.resolve(packPath);
     await this.inspect(pack);
     await fs.mkdir(this.dir, { recursive: true });
+    await this.removeStaleIncoming();
     const incoming = await fs.mkdtemp(path.join(this.dir, '.incoming-'));
     try {
       await extractTar({
@@ -253,6 +254,16 @@ export class Workshops {
     } catch (e) {
       await fs.rm(incoming, { recursive: true, force: true }).catch(() => undefined);
       throw e;
+    }
+  }
+
+  /** Half-unpacked folders a crash left behind (an unpack takes seconds; an hour-old one is dead). */
+  private async removeStaleIncoming(): Promise<void> {
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.startsWith('.incoming-'))) {
+      const full = path.join(this.dir, name);
+      const st = await fs.lstat(full).catch(() => null);
+      if (st && Date.now() - st.mtimeMs > 60 * 60 * 1000) await fs.rm(full, { recursive: true, force: true }).catch(() => undefined);
     }
   }
 
