@@ -18,8 +18,10 @@ export const CONTRACT_METHODS = {
   catalog: ['list'],
   targets: ['list'],
   examples: ['list', 'open'],
-  documents: ['open', 'save', 'browse'],
-  dialogs: ['openPipeline', 'savePipeline', 'pickFile'],
+  documents: ['open', 'save', 'browse', 'recent', 'forgetRecent'],
+  autosave: ['write', 'heartbeat', 'discard', 'recoverable'],
+  workshops: ['export', 'open', 'original'],
+  dialogs: ['openPipeline', 'savePipeline', 'pickFile', 'openPack', 'savePack'],
   runs: ['start', 'cancel', 'get', 'list', 'readFile'],
 } as const satisfies MethodLists;
 

@@ -242,12 +242,15 @@ describe('main.ts once ready', () => {
     expect(await info({ senderFrame: null })).toMatchObject({ ok: false, error: { code: 'E101' } });
   });
 
-  it('shows native dialogs filtered to .fluxo files', async () => {
+  it('shows native dialogs filtered to .fluxo files (and workshop packs)', async () => {
     const open = fake.ipc.get('fluxo:dialogs.openPipeline');
     if (!open) throw new Error('no dialogs.openPipeline');
     expect(await open(trusted)).toEqual({ ok: true, value: '/home/ana/study.fluxo' });
     const options = fake.showOpenDialog.mock.calls[0]?.at(-1) as { filters: unknown; defaultPath: string };
-    expect(options.filters).toEqual([{ name: 'Fluxo pipeline', extensions: ['fluxo'] }]);
+    expect(options.filters).toEqual([
+      { name: 'Fluxo pipeline or workshop pack', extensions: ['fluxo', 'fluxopack'] },
+      { name: 'Fluxo pipeline', extensions: ['fluxo'] },
+    ]);
     expect(options.defaultPath).toBe(path.join(home, 'pipelines'));
     const save = fake.ipc.get('fluxo:dialogs.savePipeline');
     expect(await save?.(trusted, 'My study')).toEqual({ ok: true, value: null });
@@ -280,20 +283,22 @@ describe('main.ts once ready', () => {
     expect(fake.openExternal).not.toHaveBeenCalled();
   });
 
-  it('a second launch with a .fluxo file opens it in a new window; without one it focuses Fluxo', () => {
+  it('a second launch with a .fluxo file asks the open window to open it; without one it focuses Fluxo', () => {
     fake.app.emit('second-instance', {}, ['/opt/Fluxo/fluxo-app', 'other.fluxo'], '/home/ana');
-    expect(fake.windows).toHaveLength(2);
-    expect(fake.windows[1]?.url).toBe(startUrl(path.resolve('/home/ana', 'other.fluxo')));
+    expect(fake.windows).toHaveLength(1);
+    expect(fake.windows[0]?.webContents.send).toHaveBeenCalledWith('fluxo:events', [{ type: 'app.openFile', path: path.resolve('/home/ana', 'other.fluxo') }]);
+    const focused = fake.windows[0]!.focused;
     fake.app.emit('second-instance', {}, ['/opt/Fluxo/fluxo-app'], '/home/ana');
-    expect(fake.windows).toHaveLength(2);
-    expect(fake.windows[0]?.focused).toBe(1);
+    expect(fake.windows).toHaveLength(1);
+    expect(fake.windows[0]?.focused).toBe(focused + 1);
   });
 
-  it('macOS open-file after start opens a window too', () => {
+  it('macOS open-file after start (a pipeline or a workshop pack) goes to the open window too', () => {
     const event = { preventDefault: vi.fn() };
-    fake.app.emit('open-file', event, '/Users/ana/p.fluxo');
+    fake.app.emit('open-file', event, '/Users/ana/class.fluxopack');
     expect(event.preventDefault).toHaveBeenCalled();
-    expect(fake.windows.at(-1)?.url).toBe(startUrl('/Users/ana/p.fluxo'));
+    expect(fake.windows).toHaveLength(1);
+    expect(fake.windows[0]?.webContents.send).toHaveBeenLastCalledWith('fluxo:events', [{ type: 'app.openFile', path: '/Users/ana/class.fluxopack' }]);
   });
 
   it('on quit, waits for the backend to stop its runs, then quits', async () => {

@@ -11,12 +11,12 @@ import { createClusterConnections } from './backend/clusters';
 import { UnattendedPrompter } from './ssh/prompts';
 import { openPipelineOptions, pickFileOptions, savePipelineOptions } from './host/dialogOptions';
 import { registerContract } from './host/ipcContract';
+import { openableFileFromArgv, openFileEvents, openPackOptions, savePackOptions, withPackFilter } from './host/openFiles';
 import { contentSecurityPolicy, staticResponse, textResponse } from './security';
 import {
   APP_HOST,
   APP_SCHEME,
   buildWindowOptions,
-  fluxoFileFromArgv,
   isAllowedNavigation,
   isPermissionAllowed,
   shouldOpenExternally,
@@ -42,20 +42,20 @@ if (process.env.FLUXO_HOME) app.setPath('userData', path.join(homeDir, '.electro
 
 let backend: Backend | null = null;
 /** A file the system asked to open before the first window existed (macOS open-file before ready). */
-let pendingOpen: string | null = fluxoFileFromArgv(process.argv, process.cwd());
+let pendingOpen: string | null = openableFileFromArgv(process.argv, process.cwd());
 
 if (!app.requestSingleInstanceLock()) {
   // Another Fluxo runs: it receives our argv through 'second-instance' and opens the file there.
   app.quit();
 } else {
   app.on('second-instance', (_event, argv, workingDirectory) => {
-    const file = fluxoFileFromArgv(argv, workingDirectory);
-    if (file) createWindow(file);
+    const file = openableFileFromArgv(argv, workingDirectory);
+    if (file) openFromSystem(file);
     else focusSomeWindow();
   });
   app.on('open-file', (event, file) => {
     event.preventDefault();
-    if (app.isReady()) createWindow(file);
+    if (app.isReady()) openFromSystem(file);
     else pendingOpen = file;
   });
   app.on('web-contents-created', (_event, contents) => harden(contents));
@@ -140,6 +140,21 @@ function createWindow(openPath: string | null): BrowserWindow {
   return win;
 }
 
+/**
+ * A file from the system while Fluxo runs goes to the window in front, which asks to save its
+ * changes before opening it; a new window only when there is none.
+ */
+function openFromSystem(file: string): void {
+  const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+  if (!win || win.isDestroyed() || win.webContents.isDestroyed()) {
+    createWindow(file);
+    return;
+  }
+  if (win.isMinimized()) win.restore();
+  win.focus();
+  win.webContents.send(EVENT_CHANNEL, openFileEvents(file));
+}
+
 function focusSomeWindow(): void {
   const win = BrowserWindow.getAllWindows()[0];
   if (!win) {
@@ -173,7 +188,14 @@ function nativeDialogs(pipelinesFolder: string): DialogProvider {
     return r.canceled ? null : (r.filePaths[0] ?? null);
   };
   return {
-    openPipeline: () => pickOne(openPipelineOptions(pipelinesFolder)),
+    openPipeline: () => pickOne(withPackFilter(openPipelineOptions(pipelinesFolder))),
+    openPack: () => pickOne(openPackOptions(pipelinesFolder)),
+    async savePack(suggestedName) {
+      const options = savePackOptions(pipelinesFolder, suggestedName);
+      const win = parent();
+      const r = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
+      return r.canceled || !r.filePath ? null : r.filePath;
+    },
     async savePipeline(suggestedName) {
       const options = savePipelineOptions(pipelinesFolder, suggestedName);
       const win = parent();

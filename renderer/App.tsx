@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { t } from './i18n';
-import { openPath } from './actions/files';
+import { openFromSystem, openPath } from './actions/files';
+import { startAutosave } from './actions/autosave';
 import { connectSession } from './actions/run';
 import { getApi } from './api/client';
 import { ConnectionBanner } from './components/ConnectionBanner';
@@ -9,6 +10,10 @@ import { Modal } from './components/Modal';
 import { Toasts } from './components/Toasts';
 import { Editor } from './editor/Editor';
 import { StartScreen } from './start/StartScreen';
+import { checkRecovery } from './start/recovery';
+import { Tour } from './start/Tour';
+import { LockDialog } from './workshop/LockDialog';
+import { WorkshopBanner } from './workshop/WorkshopBanner';
 import { showError, useAppStore } from './state/appStore';
 
 let loading: Promise<void> | null = null;
@@ -38,6 +43,7 @@ async function load(): Promise<void> {
   });
   const open = new URLSearchParams(window.location.search).get('open');
   if (open && catalog.ok) await openPath(open);
+  if (catalog.ok) await checkRecovery();
 }
 
 export function App() {
@@ -47,14 +53,26 @@ export function App() {
   useEffect(() => {
     const off = connectSession();
     void loadEverything();
-    return off;
+    const stopAutosave = startAutosave();
+    // The system asks to open a file (double-click, second launch): current changes come first.
+    const offOpen = getApi().events.subscribe((batch) => {
+      for (const e of batch) if (e.type === 'app.openFile') void openFromSystem(e.path);
+    });
+    return () => {
+      off();
+      stopAutosave();
+      offOpen();
+    };
   }, []);
 
   return (
     <div className="app">
       <ConnectionBanner />
+      {screen === 'editor' && editor && <WorkshopBanner key={`banner-${editor.getState().key}`} store={editor} />}
       {screen === 'editor' && editor ? <Editor key={editor.getState().key} store={editor} /> : <StartScreen />}
       <FileDialog />
+      <LockDialog />
+      <Tour />
       <Modal />
       <Toasts />
     </div>

@@ -11,6 +11,9 @@ import { describeIoError, writeFileAtomic } from './fsutil';
 import { loadCatalog, loadExampleIndex, loadTargets, summarizeExample } from './resources';
 import { userTargetsDir } from './paths';
 import { RunManager } from './runs';
+import { RecentFiles } from './recent';
+import { Autosaves } from './autosave';
+import { Workshops } from './workshops';
 import type { Backend, BackendOptions } from './types';
 import { returningFailures } from './serve';
 import pkg from '../../package.json';
@@ -60,6 +63,12 @@ export function createBackend(options: BackendOptions): Backend {
   });
   if (options.reattachOnStart) void runs.reattach().catch(() => undefined);
 
+  const recent = new RecentFiles(options.homeDir);
+  // The recent list is a convenience: failing to update it never fails an open or a save.
+  const remember = (file: string, name: string) => recent.add(file, name).catch(() => undefined);
+  const autosaves = new Autosaves(options.homeDir);
+  const workshops = new Workshops({ homeDir: options.homeDir, catalog: getCatalog });
+
   const dialogs = options.dialogs;
   const noDialogs = () => err<string | null>(ErrorCode.Unsupported, 'this window cannot show system file dialogs', 'Use the file dialog inside Fluxo.');
 
@@ -107,7 +116,9 @@ export function createBackend(options: BackendOptions): Backend {
     },
     documents: {
       async open(file) {
-        return ok(await readDocumentFile(path.resolve(file)));
+        const opened = await readDocumentFile(path.resolve(file));
+        await remember(opened.path!, opened.document.metadata.name);
+        return ok(opened);
       },
       async save(file, document) {
         const target = path.resolve(file.endsWith(DOCUMENT_EXTENSION) ? file : `${file}${DOCUMENT_EXTENSION}`);
@@ -117,6 +128,7 @@ export function createBackend(options: BackendOptions): Backend {
         } catch (e) {
           return err(ErrorCode.FileUnwritable, `could not save ${target}: ${describeIoError(e)}`, 'The previous version of the file is unchanged. Free some space or save elsewhere.');
         }
+        await remember(target, document.metadata.name);
         return ok({ path: target });
       },
       async browse(folder, extensions) {
@@ -136,6 +148,47 @@ export function createBackend(options: BackendOptions): Backend {
         const parent = path.dirname(dir);
         return ok({ folder: dir, parent: parent === dir ? null : parent, entries });
       },
+      async recent() {
+        return ok(await recent.list());
+      },
+      async forgetRecent(file) {
+        await recent.remove(file);
+        return ok(undefined);
+      },
+    },
+    autosave: {
+      async write(session, document, docPath) {
+        try {
+          await autosaves.write(session, document, docPath);
+        } catch (e) {
+          return err(ErrorCode.FileUnwritable, `could not keep a copy of the unsaved changes: ${describeIoError(e)}`, 'Save the pipeline to keep your changes.');
+        }
+        return ok(undefined);
+      },
+      async heartbeat(session) {
+        await autosaves.heartbeat(session).catch(() => undefined);
+        return ok(undefined);
+      },
+      async discard(session) {
+        await autosaves.discard(session);
+        return ok(undefined);
+      },
+      async recoverable(session) {
+        return ok(await autosaves.recoverable(session));
+      },
+    },
+    workshops: {
+      async export(document, packPath) {
+        return ok(await workshops.export(document, packPath));
+      },
+      async open(packPath) {
+        const opened = await workshops.open(packPath);
+        await remember(opened.path, opened.document.metadata.name);
+        return ok(opened);
+      },
+      async original(file) {
+        return ok(await workshops.original(file));
+      },
     },
     dialogs: {
       async openPipeline() {
@@ -146,6 +199,12 @@ export function createBackend(options: BackendOptions): Backend {
       },
       async pickFile(extensions) {
         return dialogs ? ok(await dialogs.pickFile(extensions)) : noDialogs();
+      },
+      async openPack() {
+        return dialogs?.openPack ? ok(await dialogs.openPack()) : noDialogs();
+      },
+      async savePack(name) {
+        return dialogs?.savePack ? ok(await dialogs.savePack(name)) : noDialogs();
       },
     },
     runs: {

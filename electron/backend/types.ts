@@ -6,6 +6,8 @@ export interface DialogProvider {
   openPipeline(): Promise<string | null>;
   savePipeline(suggestedName: string): Promise<string | null>;
   pickFile(extensions: string[]): Promise<string | null>;
+  openPack?(): Promise<string | null>;
+  savePack?(suggestedName: string): Promise<string | null>;
 }
 
 export interface BackendOptions {

@@ -1,17 +1,27 @@
-import type { OpenedDocument, Result } from '../../shared/api';
+import type { OpenedDocument, RecoverableWork, Result } from '../../shared/api';
 import { ErrorCode } from '../../shared/api';
 import { createEmptyDocument, DOCUMENT_EXTENSION } from '../../shared/document';
 import { getApi } from '../api/client';
+import { t } from '../i18n';
 import { useAppStore, showError } from '../state/appStore';
 import type { DocumentStore } from '../state/documentStore';
 import { createDocumentStore, documentForSaving } from '../state/documentStore';
 import { sessionStore } from '../state/sessionStore';
 
+/** Workshop packs: one file with a pipeline, its small data and instructions (see workshops.ts). */
+export const PACK_EXTENSION = '.fluxopack';
+
+export function isPackPath(path: string): boolean {
+  return path.toLowerCase().endsWith(PACK_EXTENSION);
+}
+
+const untitled = () => t('common:untitledPipeline');
+
 /** A file name from a pipeline name: "Tumour study (v2)" → "Tumour study (v2).fluxo", unsafe characters removed. */
-export function suggestedFileName(name: string): string {
+export function suggestedFileName(name: string, extension: string = DOCUMENT_EXTENSION): string {
   const printable = [...name].map((c) => (c.charCodeAt(0) < 32 ? ' ' : c)).join('');
   const safe = printable.replace(/[\\/:*?"<>|]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 120);
-  return `${safe || 'Untitled pipeline'}${DOCUMENT_EXTENSION}`;
+  return `${safe || untitled()}${extension}`;
 }
 
 function openInEditor(opened: OpenedDocument, dirty: boolean): DocumentStore {
@@ -23,9 +33,9 @@ function openInEditor(opened: OpenedDocument, dirty: boolean): DocumentStore {
   if (opened.migratedFrom !== null) {
     app.toast({
       kind: 'info',
-      title: 'Updated from an older Fluxo',
-      message: `This file was written by an older Fluxo (format version ${opened.migratedFrom}) and was updated on opening.`,
-      hint: 'Saving writes the new format; keep a copy if older Fluxo versions still need to open it.',
+      title: t('files:migrated.title'),
+      message: t('files:migrated.message', { version: opened.migratedFrom }),
+      hint: t('files:migrated.hint'),
     });
   }
   return store;
@@ -33,20 +43,21 @@ function openInEditor(opened: OpenedDocument, dirty: boolean): DocumentStore {
 
 /**
  * When the open pipeline has unsaved changes, asks whether to save them first. Resolves to true
- * when it is fine to go on (saved, or the user chose to discard), false to stay.
+ * when it is fine to go on (saved, or the user chose to discard), false to stay. `action` is a
+ * translated phrase ("open another pipeline").
  */
 export async function confirmLeave(action: string): Promise<boolean> {
   const store = useAppStore.getState().editor;
   if (!store || !store.getState().dirty) return true;
-  const name = store.getState().doc.metadata.name || 'Untitled pipeline';
+  const name = store.getState().doc.metadata.name || untitled();
   const answer = await useAppStore.getState().ask({
     tone: 'confirm',
-    title: 'Save changes?',
-    message: `“${name}” has changes that are not saved. Save them before you ${action}?`,
+    title: t('files:leave.title'),
+    message: t('files:leave.message', { name, action }),
     buttons: [
-      { value: 'cancel', label: 'Cancel' },
-      { value: 'discard', label: "Don't save" },
-      { value: 'save', label: 'Save', primary: true },
+      { value: 'cancel', label: t('common:cancel') },
+      { value: 'discard', label: t('common:dontSave') },
+      { value: 'save', label: t('common:save'), primary: true },
     ],
   });
   if (answer === 'discard') return true;
@@ -55,34 +66,63 @@ export async function confirmLeave(action: string): Promise<boolean> {
 }
 
 export async function newPipeline(): Promise<void> {
-  if (!(await confirmLeave('start a new pipeline'))) return;
-  openInEditor({ path: null, document: createEmptyDocument('Untitled pipeline', new Date()), migratedFrom: null }, false);
+  if (!(await confirmLeave(t('files:leave.new')))) return;
+  openInEditor({ path: null, document: createEmptyDocument(untitled(), new Date()), migratedFrom: null }, false);
 }
 
 export async function openExample(id: string): Promise<void> {
-  if (!(await confirmLeave('open the example'))) return;
+  if (!(await confirmLeave(t('files:leave.example')))) return;
   const result = await getApi().examples.open(id);
-  if (!result.ok) return showError('Could not open the example', result.error);
+  if (!result.ok) return showError(t('files:errors.example'), result.error);
   openInEditor(result.value, false);
 }
 
+/** Opens a pipeline, or unpacks a workshop pack and opens its student copy. */
 export async function openPath(path: string): Promise<boolean> {
+  if (isPackPath(path)) return openPack(path);
   const result = await getApi().documents.open(path);
   if (!result.ok) {
-    showError('Could not open the pipeline', result.error);
+    showError(t('files:errors.open'), result.error);
     return false;
   }
   openInEditor(result.value, result.value.migratedFrom !== null);
   return true;
 }
 
+export async function openPack(path: string): Promise<boolean> {
+  const result = await getApi().workshops.open(path);
+  if (!result.ok) {
+    showError(t('files:errors.pack'), result.error);
+    return false;
+  }
+  openInEditor(result.value, false);
+  useAppStore.getState().toast({ kind: 'success', title: t('files:packOpened.title'), message: t('files:packOpened.message', { folder: result.value.folder }) });
+  return true;
+}
+
+/** A file handed over by the system (double-click, second launch): the current changes come first. */
+export async function openFromSystem(path: string): Promise<boolean> {
+  if (!(await confirmLeave(t('files:leave.open')))) return false;
+  return openPath(path);
+}
+
+/** Opens work found in the autosave folder: unsaved (dirty), at the path it had. */
+export function openRecovered(work: RecoverableWork): DocumentStore {
+  return openInEditor({ path: work.path, document: work.document, migratedFrom: null }, true);
+}
+
+/** Replaces the open pipeline's content by another document (Reset to the original), undoably dirty. */
+export function replaceOpenDocument(opened: OpenedDocument): DocumentStore {
+  return openInEditor(opened, true);
+}
+
 /** Native dialog where the host has one (Electron), the in-app dialog otherwise. */
-async function choosePath(native: () => Promise<Result<string | null>>, inApp: () => Promise<string | null>): Promise<string | null> {
+export async function choosePath(native: () => Promise<Result<string | null>>, inApp: () => Promise<string | null>): Promise<string | null> {
   if (useAppStore.getState().host?.nativeDialogs) {
     const result = await native();
     if (result.ok) return result.value;
     if (result.error.code !== ErrorCode.Unsupported) {
-      showError('Could not show the file dialog', result.error);
+      showError(t('files:errors.dialog'), result.error);
       return null;
     }
   }
@@ -90,12 +130,12 @@ async function choosePath(native: () => Promise<Result<string | null>>, inApp: (
 }
 
 export async function openPipeline(): Promise<void> {
-  if (!(await confirmLeave('open another pipeline'))) return;
+  if (!(await confirmLeave(t('files:leave.open')))) return;
   const api = getApi();
   const app = useAppStore.getState();
   const path = await choosePath(
     () => api.dialogs.openPipeline(),
-    () => app.askPath({ mode: 'open', title: 'Open pipeline', folder: folderOf(app.editor?.getState().path ?? null) }),
+    () => app.askPath({ mode: 'open', title: t('files:dialogs.open'), folder: folderOf(app.editor?.getState().path ?? null), extensions: [DOCUMENT_EXTENSION, PACK_EXTENSION] }),
   );
   if (path) await openPath(path);
 }
@@ -116,7 +156,7 @@ export async function saveAs(): Promise<boolean> {
   const api = getApi();
   const path = await choosePath(
     () => api.dialogs.savePipeline(name),
-    () => app.askPath({ mode: 'save', title: 'Save pipeline as', folder: folderOf(current), suggestedName: current ? baseName(current) : name }),
+    () => app.askPath({ mode: 'save', title: t('files:dialogs.saveAs'), folder: folderOf(current), suggestedName: current ? baseName(current) : name }),
   );
   if (!path) return false;
   return saveTo(store, path);
@@ -127,16 +167,16 @@ async function saveTo(store: DocumentStore, path: string): Promise<boolean> {
   const toWrite = documentForSaving(basedOn, new Date());
   const result = await getApi().documents.save(path, toWrite);
   if (!result.ok) {
-    showError('Could not save the pipeline', result.error);
+    showError(t('files:errors.save'), result.error);
     return false;
   }
   store.getState().markSaved(result.value.path, toWrite, basedOn);
-  useAppStore.getState().toast({ kind: 'success', title: 'Saved', message: result.value.path });
+  useAppStore.getState().toast({ kind: 'success', title: t('files:saved'), message: result.value.path });
   return true;
 }
 
 export async function backToStart(): Promise<void> {
-  if (!(await confirmLeave('go back to the start page'))) return;
+  if (!(await confirmLeave(t('files:leave.start')))) return;
   const app = useAppStore.getState();
   // Changes the user chose not to save are dropped, so nothing unsaved lingers behind the start page.
   if (app.editor?.getState().dirty) useAppStore.setState({ editor: null });

@@ -34,7 +34,7 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
 
   const browse = useCallback(async (folder: string | null) => {
     setLoading(true);
-    const result = await getApi().documents.browse(folder, request.mode === 'pick' && request.extensions?.length ? request.extensions : null);
+    const result = await getApi().documents.browse(folder, request.mode !== 'save' && request.extensions?.length ? request.extensions : null);
     setLoading(false);
     if (result.ok) {
       setListing(result.value);
@@ -51,14 +51,15 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
   }, [browse, request.folder]);
 
   const entries = (listing?.entries ?? []).filter(
-    (e) => e.kind === 'folder' || request.mode !== 'pick' || !request.extensions?.length || request.extensions.some((x) => e.name.toLowerCase().endsWith(x)),
+    (e) => e.kind === 'folder' || request.mode === 'save' || !request.extensions?.length || request.extensions.some((x) => e.name.toLowerCase().endsWith(x)),
   );
 
   const resolvePath = (): string | null => {
     const typed = value.trim();
     if (!typed) return null;
     if (request.mode === 'save') {
-      const name = typed.toLowerCase().endsWith(DOCUMENT_EXTENSION) ? typed : `${typed}${DOCUMENT_EXTENSION}`;
+      const ext = request.extension ?? DOCUMENT_EXTENSION;
+      const name = typed.toLowerCase().endsWith(ext) ? typed : `${typed}${ext}`;
       return isAbsolute(name) ? name : listing ? joinPath(listing.folder, name) : null;
     }
     return isAbsolute(typed) ? typed : listing ? joinPath(listing.folder, typed) : null;
@@ -134,7 +135,7 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
         <div className="field">
           <label htmlFor={fieldId}>{fieldLabel}</label>
           <input id={fieldId} type="text" value={value} onChange={(e) => setValue(e.target.value)} spellCheck={false} autoComplete="off" aria-describedby={error ? errorId : undefined} />
-          {request.mode === 'save' && <p className="field-help">{t('fileDialog.saveHelp', { extension: DOCUMENT_EXTENSION })}</p>}
+          {request.mode === 'save' && <p className="field-help">{t('fileDialog.saveHelp', { extension: request.extension ?? DOCUMENT_EXTENSION })}</p>}
         </div>
         <div className="dialog-buttons">
           <button type="button" className="button" onClick={() => answerPath(null)}>

@@ -6,6 +6,7 @@ import { cancelRun, startRun } from '../actions/run';
 import { LanguagePicker } from '../components/LanguagePicker';
 import { useAppStore } from '../state/appStore';
 import { useDocument, useDocumentStoreApi, useSession } from '../state/hooks';
+import { WorkshopMenu } from '../workshop/WorkshopMenu';
 
 export function Toolbar() {
   const store = useDocumentStoreApi();
@@ -40,6 +41,7 @@ export function Toolbar() {
           Save as…
         </button>
       </div>
+      <WorkshopMenu />
       <div className="toolbar-name">
         <label htmlFor={nameId} className="visually-hidden">
           Pipeline name

@@ -47,6 +47,8 @@ export interface FileDialogRequest {
   suggestedName?: string;
   /** For pick: extensions the file should have, e.g. [".csv"]. */
   extensions?: string[];
+  /** For save: the extension added when missing (default ".fluxo"). */
+  extension?: string;
   resolve(path: string | null): void;
 }
 

@@ -9,6 +9,9 @@ import type {
   FluxoEventListener,
   HostInfo,
   OpenedDocument,
+  OpenedWorkshop,
+  RecentFile,
+  RecoverableWork,
   RunFile,
   RunRecord,
   StartRunRequest,
@@ -43,12 +46,37 @@ export interface FluxoServices {
      * and the files with one of `extensions` (null: pipelines, ".fluxo").
      */
     browse(folder: string | null, extensions: string[] | null): Promise<Result<FolderListing>>;
+    /** Recently opened or saved pipelines, newest first (updated by open and save). */
+    recent(): Promise<Result<RecentFile[]>>;
+    /** Removes one file from the recent list (the file itself is untouched). */
+    forgetRecent(path: string): Promise<Result<void>>;
+  };
+  autosave: {
+    /** Keeps a window's unsaved pipeline in <home>/autosave/<session>.fluxo (atomically), with its saved path. */
+    write(session: string, document: PipelineDocument, path: string | null): Promise<Result<void>>;
+    /** Tells other windows this session is still alive (its autosave is not theirs to offer). */
+    heartbeat(session: string): Promise<Result<void>>;
+    /** Removes a session's autosave: after a clean save, a deliberate close, or a restore/discard. */
+    discard(session: string): Promise<Result<void>>;
+    /** Autosaves left by sessions that are gone (and by earlier pages of `session` itself). */
+    recoverable(session: string): Promise<Result<RecoverableWork[]>>;
+  };
+  workshops: {
+    /** Writes a .fluxopack: the pipeline, the data its path params read (size-capped), its notes as instructions. */
+    export(document: PipelineDocument, packPath: string): Promise<Result<{ path: string; bytes: number }>>;
+    /** Unpacks a pack into <home>/workshops/<name>-<n>/ after checking it; returns the student's copy. */
+    open(packPath: string): Promise<Result<OpenedWorkshop>>;
+    /** The original pipeline of the workshop whose student copy is at `path` ("Reset to the original"). */
+    original(path: string): Promise<Result<OpenedDocument>>;
   };
   dialogs: {
     /** Native dialogs; E104 Unsupported where the host has none. Null when the user cancels. */
     openPipeline(): Promise<Result<string | null>>;
     savePipeline(suggestedName: string): Promise<Result<string | null>>;
     pickFile(extensions: string[]): Promise<Result<string | null>>;
+    /** Native dialogs for workshop packs (.fluxopack). */
+    openPack(): Promise<Result<string | null>>;
+    savePack(suggestedName: string): Promise<Result<string | null>>;
   };
   runs: {
     start(request: StartRunRequest): Promise<Result<RunRecord>>;
@@ -76,6 +104,7 @@ const zRunId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'not a run
 /** An account, QoS or reservation: empty, or a plain Slurm name (the compiler checks it again). */
 const zSlurmValue = z.string().max(64).regex(/^$|^[A-Za-z0-9][A-Za-z0-9_.+-]*$/, 'must be a plain Slurm name');
 const zPath = z.string().min(1).max(4096).refine((s) => !s.includes('\0'), 'path must not contain NUL');
+const zSession = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$/, 'not a session id');
 
 /**
  * The runtime list of methods with their argument schemas. The `satisfies` clause fails the build
@@ -93,11 +122,26 @@ export const contract = {
     open: z.tuple([zPath]),
     save: z.tuple([zPath, zPipelineDocument]),
     browse: z.tuple([zPath.nullable(), z.array(z.string().regex(/^\.[a-z0-9]+$/)).max(20).nullable()]),
+    recent: z.tuple([]),
+    forgetRecent: z.tuple([zPath]),
+  },
+  autosave: {
+    write: z.tuple([zSession, zPipelineDocument, zPath.nullable()]),
+    heartbeat: z.tuple([zSession]),
+    discard: z.tuple([zSession]),
+    recoverable: z.tuple([zSession]),
+  },
+  workshops: {
+    export: z.tuple([zPipelineDocument, zPath]),
+    open: z.tuple([zPath]),
+    original: z.tuple([zPath]),
   },
   dialogs: {
     openPipeline: z.tuple([]),
     savePipeline: z.tuple([z.string().max(200)]),
     pickFile: z.tuple([z.array(z.string().regex(/^\.[a-z0-9]+$/)).max(20)]),
+    openPack: z.tuple([]),
+    savePack: z.tuple([z.string().max(200)]),
   },
   runs: {
     start: z.tuple([

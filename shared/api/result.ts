@@ -53,6 +53,12 @@ export const ErrorCode = {
   SubmitRefused: 'E505',
   /** The user cancelled a prompt (password, code, host key). */
   LoginCancelled: 'E506',
+  /** A workshop pack is damaged or unsafe (links, paths outside its folder, missing parts); nothing was unpacked. */
+  PackInvalid: 'E660',
+  /** A workshop pack (or the data to put in one) is over the size cap. */
+  PackTooLarge: 'E661',
+  /** "Reset to the original" on a pipeline that was not opened from a workshop pack. */
+  NotAWorkshop: 'E662',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -277,8 +277,36 @@ export type FluxoEvent =
   | { type: 'run.transfer'; runId: string; transfer: TransferView }
   /** The cluster connection of a run: lost (still watching, states unknown) or back. */
   | { type: 'run.remoteChanged'; runId: string; remote: RemoteRun }
-  | { type: 'run.finished'; run: RunRecord };
+  | { type: 'run.finished'; run: RunRecord }
+  /** The system asked this window to open a file (double-click, "Open with", a second launch). */
+  /** (`runId` is never set: run consumers skip this event without knowing it.) */
+  | { type: 'app.openFile'; path: string; runId?: undefined };
 
 export type FluxoEventListener = (batch: FluxoEvent[]) => void;
 
 export type { TargetProfile };
+
+/** A pipeline the start screen lists under "Recent files"; `exists` false when it was moved or deleted. */
+export interface RecentFile {
+  path: string;
+  /** The pipeline's name when it was last opened or saved. */
+  name: string;
+  openedAt: string;
+  exists: boolean;
+}
+
+/** Unsaved work an earlier window left in the autosave folder, offered at start. */
+export interface RecoverableWork {
+  session: string;
+  /** Where the pipeline was saved before these changes; null for one never saved. */
+  path: string | null;
+  name: string;
+  savedAt: string;
+  document: PipelineDocument;
+}
+
+/** A workshop pack opened: the student's copy (path) inside its unpacked folder. */
+export interface OpenedWorkshop extends OpenedDocument {
+  path: string;
+  folder: string;
+}

@@ -55,11 +55,13 @@ describe('electron-builder.yml', () => {
     expect(config.directories.output).toBe('release');
   });
 
-  it('associates .fluxo files with Fluxo as their editor', () => {
+  it('associates .fluxo files and .fluxopack workshop packs with Fluxo as their editor', () => {
     expect(config.fileAssociations).toEqual([
       expect.objectContaining({ ext: 'fluxo', name: 'Fluxo pipeline', role: 'Editor', mimeType: 'application/x-fluxo+json' }),
+      expect.objectContaining({ ext: 'fluxopack', name: 'Fluxo workshop pack', role: 'Editor', mimeType: 'application/x-fluxo-pack' }),
     ]);
     expect(config.linux.mimeTypes).toContain('application/x-fluxo+json');
+    expect(config.linux.mimeTypes).toContain('application/x-fluxo-pack');
   });
 
   it('builds AppImage and deb on Linux, an NSIS installer on Windows, a dmg on macOS', () => {
