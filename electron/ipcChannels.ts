@@ -20,7 +20,7 @@ export const CONTRACT_METHODS = {
   examples: ['list', 'open'],
   documents: ['open', 'save', 'browse'],
   dialogs: ['openPipeline', 'savePipeline', 'pickFile'],
-  runs: ['start', 'cancel', 'get', 'list', 'readFile'],
+  runs: ['start', 'cancel', 'get', 'list', 'readFile', 'preflight', 'document'],
 } as const satisfies MethodLists;
 
 // INVARIANT: the build fails when FluxoServices gains a method that CONTRACT_METHODS lacks.

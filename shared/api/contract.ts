@@ -9,6 +9,8 @@ import type {
   FluxoEventListener,
   HostInfo,
   OpenedDocument,
+  PreflightReport,
+  RunDocument,
   RunFile,
   RunRecord,
   StartRunRequest,
@@ -57,6 +59,10 @@ export interface FluxoServices {
     list(): Promise<Result<RunRecord[]>>;
     /** Reads a file of a run (figures, metrics, report) for display; confined to the run folder. */
     readFile(runId: string, path: string): Promise<Result<RunFile>>;
+    /** What pressing Run would do: problems, resources against limits, core-hours, data to upload. */
+    preflight(request: StartRunRequest): Promise<Result<PreflightReport>>;
+    /** The exact pipeline a past run ran (kept in its folder), with its record. */
+    document(runId: string): Promise<Result<RunDocument>>;
   };
 }
 
@@ -76,6 +82,23 @@ const zRunId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'not a run
 /** An account, QoS or reservation: empty, or a plain Slurm name (the compiler checks it again). */
 const zSlurmValue = z.string().max(64).regex(/^$|^[A-Za-z0-9][A-Za-z0-9_.+-]*$/, 'must be a plain Slurm name');
 const zPath = z.string().min(1).max(4096).refine((s) => !s.includes('\0'), 'path must not contain NUL');
+
+/** What starting a run (or asking what it would do) takes. */
+const zStartRunRequest = z.object({
+  document: zPipelineDocument,
+  targetId: z.string().min(1).max(64),
+  pipelinePath: zPath.nullable().optional(),
+  runDir: zPath.nullable().optional(),
+  account: zSlurmValue.nullable().optional(),
+  qos: zSlurmValue.nullable().optional(),
+  reservation: zSlurmValue.nullable().optional(),
+  rerun: z
+    .object({ runId: zRunId, from: z.union([z.literal('failed'), z.object({ step: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/) })]) })
+    .nullable()
+    .optional(),
+  useCache: z.boolean().optional(),
+  checksum: z.boolean().optional(),
+});
 
 /**
  * The runtime list of methods with their argument schemas. The `satisfies` clause fails the build
@@ -100,27 +123,13 @@ export const contract = {
     pickFile: z.tuple([z.array(z.string().regex(/^\.[a-z0-9]+$/)).max(20)]),
   },
   runs: {
-    start: z.tuple([
-      z.object({
-        document: zPipelineDocument,
-        targetId: z.string().min(1).max(64),
-        pipelinePath: zPath.nullable().optional(),
-        runDir: zPath.nullable().optional(),
-        account: zSlurmValue.nullable().optional(),
-        qos: zSlurmValue.nullable().optional(),
-        reservation: zSlurmValue.nullable().optional(),
-        rerun: z
-          .object({ runId: zRunId, from: z.union([z.literal('failed'), z.object({ step: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/) })]) })
-          .nullable()
-          .optional(),
-        useCache: z.boolean().optional(),
-        checksum: z.boolean().optional(),
-      }),
-    ]),
+    start: z.tuple([zStartRunRequest]),
     cancel: z.tuple([zRunId]),
     get: z.tuple([zRunId]),
     list: z.tuple([]),
     readFile: z.tuple([zRunId, zPath]),
+    preflight: z.tuple([zStartRunRequest]),
+    document: z.tuple([zRunId]),
   },
 } satisfies ArgSchemas<FluxoServices>;
 

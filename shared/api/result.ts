@@ -53,6 +53,9 @@ export const ErrorCode = {
   SubmitRefused: 'E505',
   /** The user cancelled a prompt (password, code, host key). */
   LoginCancelled: 'E506',
+  // Run history (E46x).
+  /** A past run kept no copy of its pipeline (made by an older Fluxo) or the copy is unreadable. */
+  RunPipelineMissing: 'E460',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
