@@ -4,7 +4,7 @@ import type { BlockDefinition } from '../../shared/catalog';
 import type { DocumentStore } from './documentStore';
 
 export type Screen = 'start' | 'editor';
-export type PanelTab = 'problems' | 'log' | 'results';
+export type PanelTab = 'problems' | 'log' | 'results' | 'history';
 
 export interface Toast {
   id: number;
