@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { RunRecord } from '../../shared/api';
 import { getApi } from '../api/client';
@@ -30,13 +30,17 @@ export function HistoryPanel() {
   // Reload when a run ends, so the newest one is listed.
   const lastStatus = useSession((s) => `${s.run?.id ?? ''}:${s.run?.status ?? ''}`);
 
-  const load = useCallback(async () => {
-    const r = await getApi().runs.list();
-    setLoaded(r.ok ? { state: 'ok', runs: runsOfPipeline(r.value, pipelinePath, name) } : { state: 'error', message: r.error.message });
-  }, [pipelinePath, name]);
   useEffect(() => {
-    void load();
-  }, [load, lastStatus]);
+    let live = true;
+    void getApi()
+      .runs.list()
+      .then((r) => {
+        if (live) setLoaded(r.ok ? { state: 'ok', runs: runsOfPipeline(r.value, pipelinePath, name) } : { state: 'error', message: r.error.message });
+      });
+    return () => {
+      live = false;
+    };
+  }, [pipelinePath, name, lastStatus]);
 
   if (loaded.state === 'loading') return <p className="panel-empty">{t('history.loading')}</p>;
   if (loaded.state === 'error') return <p className="panel-empty">{loaded.message}</p>;

@@ -17,6 +17,9 @@ function resourceText(field: (typeof RESOURCE_FIELDS)[number], v: number): strin
   return String(v);
 }
 
+/** CSS.escape where the browser has it (jsdom does not); ids and field names are plain anyway. */
+const cssEscape = (v: string) => (globalThis.CSS?.escape ? globalThis.CSS.escape(v) : v.replace(/["\\]/g, '\\$&'));
+
 /** Shows the step a problem is on and, when it names one, focuses its field in the inspector. */
 function useJump() {
   const store = useDocumentStoreApi();
@@ -28,7 +31,7 @@ function useJump() {
     void fitView({ nodes: [{ id: p.stepId }], maxZoom: 1, padding: 0.6, duration: 250 });
     if (p.field) {
       // The inspector renders the selected step on the next frame.
-      window.setTimeout(() => document.querySelector<HTMLElement>(`[data-step="${CSS.escape(p.stepId!)}"] [data-field="${CSS.escape(p.field!)}"]`)?.focus(), 80);
+      window.setTimeout(() => document.querySelector<HTMLElement>(`[data-step="${cssEscape(p.stepId!)}"] [data-field="${cssEscape(p.field!)}"]`)?.focus(), 80);
     }
   };
 }
