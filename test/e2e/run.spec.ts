@@ -1,0 +1,99 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, snap, test } from './fixtures';
+import { EditorPage } from './pages/EditorPage';
+import { RunPage } from './pages/RunPage';
+import { StartPage } from './pages/StartPage';
+
+test('Run shows a short pre-flight, then live step states and a streaming log; two runs are listed, one reopened read-only, and compared', async ({ fluxo }, testInfo) => {
+  const { page } = fluxo;
+  const start = new StartPage(page);
+  await start.expectShown();
+  await start.openExample('Breast cancer classifier');
+  const editor = new EditorPage(page);
+  await editor.expectShown();
+  // A name of its own, so the history lists only this test's runs on a shared host.
+  const name = `Run history ${testInfo.project.name} ${Date.now()}`;
+  await page.getByLabel('Pipeline name', { exact: true }).fill(name);
+
+  const run = new RunPage(page);
+  await run.pressRun();
+  await expect(run.preflight).toContainText('steps run on this computer');
+  await snap(page, testInfo, 'run-preflight-local');
+  await run.preflight.getByText('Resources per step').click();
+  await expect(run.preflight.getByTestId('preflight-step-train')).toBeVisible();
+  await snap(page, testInfo, 'run-preflight-local-details');
+  await run.runNow();
+
+  // Live: some step is shown running while the run goes on, and its log streams in.
+  await expect(run.steps.getByText('Running', { exact: true }).first()).toBeVisible({ timeout: 30_000 });
+  await expect.poll(async () => ((await run.logText.textContent()) ?? '').length, { timeout: 60_000 }).toBeGreaterThan(0);
+  await snap(page, testInfo, 'run-panel-running');
+  await editor.waitForRun('completed');
+  await run.showTab('Log');
+  await expect(run.stepRow('report')).toContainText('Completed');
+  await snap(page, testInfo, 'run-panel-completed');
+
+  // A second run with another model, so the two runs' metrics differ.
+  await editor.selectStep('train');
+  await editor.field('Model').selectOption({ label: 'Random forest' });
+  await run.pressRun();
+  await run.runNow();
+  await editor.waitForRun('completed');
+
+  await run.showTab('History');
+  await expect(run.historyRows()).toHaveCount(2);
+  await expect(run.historyRows().first()).toContainText('Completed');
+  await expect(run.historyRows().first()).toContainText('This computer');
+  await snap(page, testInfo, 'run-history');
+
+  await run.history.getByRole('checkbox').nth(0).check();
+  await run.history.getByRole('checkbox').nth(1).check();
+  await run.history.getByRole('button', { name: 'Compare two runs' }).click();
+  await expect(run.compare).toBeVisible();
+  await expect(run.compare.getByTestId('compare-accuracy')).toBeVisible();
+  await expect(run.compare.getByTestId('compare-roc_auc')).toContainText(/better|Same/);
+  await snap(page, testInfo, 'run-compare');
+  await run.compare.getByRole('button', { name: 'Close' }).click();
+
+  // The older run, as it ran: logistic regression, read-only.
+  await run.history.getByRole('button', { name: /^Open the run of/ }).nth(1).click();
+  await expect(run.pastRunBanner).toBeVisible();
+  await expect(run.pastRunBanner).toContainText('it cannot be changed');
+  await editor.selectStep('train');
+  await expect(editor.field('Model')).toHaveValue('logistic_regression');
+  await expect(editor.runButton).toBeDisabled();
+  await snap(page, testInfo, 'run-past-read-only');
+  await run.pastRunBanner.getByRole('button', { name: 'Back to my pipeline' }).click();
+  await expect(run.pastRunBanner).toBeHidden();
+  await expect(page.getByLabel('Pipeline name', { exact: true })).toHaveValue(name);
+});
+
+test('a failed local run is explained with its log, and one click reruns it from the failed step once fixed', async ({ fluxo }, testInfo) => {
+  const { page, home } = fluxo;
+  const data = path.join(home, `run-spec-${Date.now()}.csv`);
+  const rows = Array.from({ length: 40 }, (_, i) => `${i},${(i * 5) % 11},${i % 2}`);
+  writeFileSync(data, `age,marker,target\n${rows.join('\n')}\n`);
+
+  await new StartPage(page).newPipeline();
+  const editor = new EditorPage(page);
+  await editor.addBlock('Load CSV');
+  await editor.selectStep('csv');
+  await editor.field('File').fill(path.join(home, 'missing-measurements.csv'));
+  const run = new RunPage(page);
+  await run.pressRun();
+  await run.runNow();
+  await editor.waitForRun('failed');
+
+  const failure = run.failure('csv');
+  await expect(failure).toContainText('Step “Load CSV” failed');
+  await failure.getByText('How we know').click();
+  await expect(failure.locator('pre')).toContainText('missing-measurements.csv');
+  await snap(page, testInfo, 'run-failure-explained');
+
+  await editor.field('File').fill(data);
+  await failure.getByRole('button', { name: 'Rerun from here' }).click();
+  await editor.waitForRun('completed');
+  await expect(run.failure('csv')).toHaveCount(0);
+  await snap(page, testInfo, 'run-failure-fixed');
+});
