@@ -59,6 +59,7 @@ export function HistoryPanel() {
             {t('past.back')}
           </button>
         )}
+        {pair.length !== 2 && <span className="muted small">{t('history.pickTwo')}</span>}
         <button type="button" className="button small" disabled={pair.length !== 2} onClick={() => setComparing(true)}>
           {t('history.compare')}
         </button>

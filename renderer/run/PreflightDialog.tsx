@@ -6,13 +6,13 @@ import type { Problem } from '../../shared/validate';
 import { closePreflight, startRun } from '../actions/run';
 import { DialogFrame } from '../components/DialogFrame';
 import { useDocumentStoreApi, useSession } from '../state/hooks';
-import { formatBytes, formatHours, formatMinutes } from './format';
+import { formatBytes, formatHours, formatMemoryMb, formatMinutes } from './format';
 import '../styles/run.css';
 
 const RESOURCE_FIELDS = ['cpus', 'memoryMb', 'timeMinutes', 'gpus'] as const;
 
 function resourceText(field: (typeof RESOURCE_FIELDS)[number], v: number): string {
-  if (field === 'memoryMb') return formatBytes(v * 1_000_000);
+  if (field === 'memoryMb') return formatMemoryMb(v);
   if (field === 'timeMinutes') return formatMinutes(v);
   return String(v);
 }

@@ -28,10 +28,12 @@ export function explanationOf(step: StepRecord, log: string): FailureExplanation
     ...(detail ? [detail] : []),
     ...lines.slice(-EVIDENCE_LINES),
   ];
+  // The line most likely to say why, shown without opening the evidence.
+  const telling = [...lines].reverse().find((l) => /error|exception|not found|does not exist|no such|denied|killed/i.test(l));
   return {
     kind: 'program-error',
     title: task ? t('run:failure.taskTitle', { step: step.label, task: task.index }) : t('run:failure.title', { step: step.label }),
-    message: t('run:failure.message'),
+    message: telling ? `${t('run:failure.printed', { line: telling.trim() })} ${t('run:failure.message')}` : t('run:failure.message'),
     evidence,
     action: { kind: 'rerun-from-step', label: t('run:failure.rerunFromHere') },
   };

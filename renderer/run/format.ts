@@ -22,9 +22,17 @@ export function formatSeconds(total: number): string {
   return t('run:units.hoursMinutes', { h: Math.floor(s / 3600), m: Math.floor((s % 3600) / 60) });
 }
 
-/** Minutes of a time limit -> "1 h 30 min". */
+/** Minutes of a time limit -> "45 min", "1 h 30 min", "2 h". */
 export function formatMinutes(minutes: number): string {
-  return formatSeconds(minutes * 60);
+  const m = Math.round(minutes);
+  if (m < 60) return t('run:units.minutes', { m });
+  return m % 60 === 0 ? t('run:units.hours', { h: m / 60 }) : t('run:units.hoursMinutes', { h: Math.floor(m / 60), m: m % 60 });
+}
+
+/** Memory as profiles and blocks state it (MB, 1024 to a GB): 4096 -> "4 GB", 512 -> "512 MB". */
+export function formatMemoryMb(mb: number): string {
+  if (mb < 1024) return `${mb} MB`;
+  return `${(mb / 1024).toLocaleString(currentLanguage(), { maximumFractionDigits: 1 })} GB`;
 }
 
 export function formatHours(hours: number): string {

@@ -1,4 +1,6 @@
 import type { RunRecord } from '../../shared/api';
+import type { BlockDefinition } from '../../shared/catalog';
+import type { PipelineDocument } from '../../shared/document';
 import { metricsView } from '../results/metrics';
 
 /**
@@ -19,6 +21,8 @@ const DIRECTION: Record<string, 'higher' | 'lower'> = {
   recall: 'higher',
   specificity: 'higher',
   f1: 'higher',
+  average_precision: 'higher',
+  pr_auc: 'higher',
   r2: 'higher',
   dice: 'higher',
   mae: 'lower',
@@ -87,10 +91,56 @@ export function compareMetrics(
       const vb = nb[metric] ?? null;
       const differs = va !== vb;
       const dir = DIRECTION[metric];
+      const aText = viewA.get(metric) ?? '—';
+      const bText = viewB.get(metric) ?? '—';
       let better: MetricRow['better'] = null;
-      if (dir && va !== null && vb !== null) better = va === vb ? 'same' : (dir === 'higher') === va > vb ? 'a' : 'b';
-      rows.push({ key: `${f.key}/${metric}`, group: f.label, metric, title: cards.get(metric)?.title ?? metric, a: va, b: vb, aText: viewA.get(metric) ?? '—', bText: viewB.get(metric) ?? '—', differs, better });
+      // Equal as shown is equal: a verdict on the fourth decimal would mislead.
+      if (dir && va !== null && vb !== null) better = va === vb || aText === bText ? 'same' : (dir === 'higher') === va > vb ? 'a' : 'b';
+      rows.push({ key: `${f.key}/${metric}`, group: f.label, metric, title: cards.get(metric)?.title ?? metric, a: va, b: vb, aText, bText, differs, better });
     }
   }
   return rows;
+}
+
+export interface PipelineChange {
+  step: string;
+  /** The setting's title, or null when the whole step was added or removed. */
+  setting: string | null;
+  from: string | null;
+  to: string | null;
+}
+
+const shown = (v: unknown): string | null => (v === undefined || v === null ? null : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** What differs between the pipelines two runs ran: steps added or removed, settings and resources changed. */
+export function pipelineChanges(a: PipelineDocument, b: PipelineDocument, blocks: ReadonlyMap<string, BlockDefinition>): PipelineChange[] {
+  const out: PipelineChange[] = [];
+  const label = (s: PipelineDocument['steps'][number]) => s.label || blocks.get(s.type)?.title || s.id;
+  const inB = new Map(b.steps.map((s) => [s.id, s]));
+  for (const sa of a.steps) {
+    const sb = inB.get(sa.id);
+    if (!sb || sb.type !== sa.type) {
+      out.push({ step: label(sa), setting: null, from: label(sa), to: null });
+      continue;
+    }
+    const block = blocks.get(sa.type);
+    const keys = [...new Set([...Object.keys(sa.params), ...Object.keys(sb.params)])];
+    for (const k of keys) {
+      const from = shown(sa.params[k]);
+      const to = shown(sb.params[k]);
+      if (from === to) continue;
+      const def = block?.params.find((p) => p.id === k);
+      const choice = (v: string | null) => (v !== null && def?.type === 'choice' ? (def.choices?.find((c) => c.value === v)?.title ?? v) : v);
+      out.push({ step: label(sb), setting: def?.title ?? k, from: choice(from), to: choice(to) });
+    }
+    const ra = (sa.resources ?? {}) as Record<string, unknown>;
+    const rb = (sb.resources ?? {}) as Record<string, unknown>;
+    for (const k of [...new Set([...Object.keys(ra), ...Object.keys(rb)])]) {
+      if (shown(ra[k]) !== shown(rb[k])) out.push({ step: label(sb), setting: `resources.${k}`, from: shown(ra[k]), to: shown(rb[k]) });
+    }
+    if (shown(sa.sweep) !== shown(sb.sweep)) out.push({ step: label(sb), setting: 'sweep.', from: shown(sa.sweep), to: shown(sb.sweep) });
+  }
+  const inA = new Set(a.steps.map((s) => s.id));
+  for (const sb of b.steps) if (!inA.has(sb.id) || a.steps.find((s) => s.id === sb.id)?.type !== sb.type) out.push({ step: label(sb), setting: null, from: null, to: label(sb) });
+  return out;
 }

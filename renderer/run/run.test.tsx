@@ -13,7 +13,7 @@ import { sessionStore } from '../state/sessionStore';
 import { fakeApi } from '../testing/fakeApi';
 import { exampleDocument, fixtureBlocks } from '../testing/fixtures';
 import { openPreflight } from '../actions/run';
-import { compareMetrics, runsOfPipeline } from './history';
+import { compareMetrics, pipelineChanges, runsOfPipeline } from './history';
 
 const blocks = fixtureBlocks();
 const host = { kind: 'browser' as const, nativeDialogs: false, version: '0.1.0', platform: 'linux', cores: 4, pipelinesFolder: '/p' };
@@ -143,7 +143,8 @@ describe('the run panel', () => {
     );
     const card = screen.getByTestId('failure-dataset');
     expect(card.textContent).toContain('Step “Dataset” failed');
-    expect(within(card).getByText(/FileNotFoundError/)).toBeTruthy();
+    expect(card.textContent).toContain('It printed: “FileNotFoundError: /data/x.csv”');
+    expect(card.querySelector('pre')?.textContent).toContain('reading cohort');
     fireEvent.click(within(card).getByRole('button', { name: 'Rerun from here' }));
     await waitFor(() => expect(fake.calls.find((c) => c.channel === 'runs.start')?.args[0]).toMatchObject({ targetId: 'local', rerun: { runId: 'r1', from: { step: 'dataset' } } }));
   });
@@ -169,11 +170,11 @@ describe('the run panel', () => {
 function report(over: Partial<PreflightReport> = {}): PreflightReport {
   const s = (id: string, label: string, extra: Partial<PreflightReport['steps'][number]> = {}) => ({
     id, label, blockId: 'b', cpus: 2, memoryMb: 4000, timeMinutes: 60, gpus: 0, partition: 'cpu', tasks: 1,
-    limits: { cpus: 8, memoryMb: 16000, timeMinutes: 1440, gpus: 0 }, over: [] as Array<'cpus' | 'memoryMb' | 'timeMinutes' | 'gpus'>, coreHours: 2, gpuHours: 0, ...extra,
+    limits: { cpus: 8, memoryMb: 16384, timeMinutes: 1440, gpus: 0 }, over: [] as Array<'cpus' | 'memoryMb' | 'timeMinutes' | 'gpus'>, coreHours: 2, gpuHours: 0, ...extra,
   });
   return {
     targetId: 'lab', targetKind: 'slurm', targetTitle: 'Test cluster', problems: [], canRun: true,
-    steps: [s('dataset', 'Dataset'), s('train', 'Train', { memoryMb: 64000, over: ['memoryMb'], tasks: 3, coreHours: 6 })],
+    steps: [s('dataset', 'Dataset'), s('train', 'Train', { memoryMb: 65536, over: ['memoryMb'], tasks: 3, coreHours: 6 })],
     coreHours: 8, gpuHours: 0, jobs: 2, tasks: 4, localCores: null,
     upload: { files: 2, bytes: 3_400_000, items: [{ local: '/data/cohort', files: 2, bytes: 3_400_000, sentBefore: true }] },
     account: 'bio42', qos: null, reservation: null,
@@ -324,5 +325,20 @@ describe('run history', () => {
     const rows = compareMetrics([{ key: 'e:metrics', label: 'Evaluate' }], { 'e:metrics': { rmse: 2, r2: 0.5 } }, { 'e:metrics': { rmse: 3 } });
     expect(rows.find((r) => r.metric === 'rmse')?.better).toBe('a');
     expect(rows.find((r) => r.metric === 'r2')).toMatchObject({ b: null, better: null, differs: true });
+  });
+
+  it('says what changed between the pipelines of two runs, in the words of the settings', () => {
+    const a = exampleDocument();
+    const b = exampleDocument();
+    b.steps.find((s) => s.id === 'train')!.params.model = 'random_forest';
+    b.steps.find((s) => s.id === 'train')!.resources = { memoryMb: 8192 };
+    b.steps = b.steps.filter((s) => s.id !== 'report');
+    const byId = new Map(blocks.map((x) => [x.id, x]));
+    expect(pipelineChanges(a, b, byId)).toEqual([
+      { step: 'Train classifier', setting: 'Model', from: 'Logistic regression', to: 'Random forest' },
+      { step: 'Train classifier', setting: 'resources.memoryMb', from: null, to: '8192' },
+      { step: 'Report', setting: null, from: 'Report', to: null },
+    ]);
+    expect(pipelineChanges(a, exampleDocument(), byId)).toEqual([]);
   });
 });

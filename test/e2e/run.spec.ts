@@ -27,8 +27,9 @@ test('Run shows a short pre-flight, then live step states and a streaming log; t
 
   // Live: some step is shown running while the run goes on, and its log streams in.
   await expect(run.steps.getByText('Running', { exact: true }).first()).toBeVisible({ timeout: 30_000 });
-  await expect.poll(async () => ((await run.logText.textContent()) ?? '').length, { timeout: 60_000 }).toBeGreaterThan(0);
   await snap(page, testInfo, 'run-panel-running');
+  // What the steps print streams into the log (the last step's lines once it has run).
+  await expect(run.logText).not.toContainText('No output yet.', { timeout: 60_000 });
   await editor.waitForRun('completed');
   await run.showTab('Log');
   await expect(run.stepRow('report')).toContainText('Completed');
@@ -53,6 +54,7 @@ test('Run shows a short pre-flight, then live step states and a streaming log; t
   await expect(run.compare).toBeVisible();
   await expect(run.compare.getByTestId('compare-accuracy')).toBeVisible();
   await expect(run.compare.getByTestId('compare-roc_auc')).toContainText(/better|Same/);
+  await expect(run.compare.getByTestId('compare-changes')).toContainText('Train classifier › Model: Logistic regression → Random forest');
   await snap(page, testInfo, 'run-compare');
   await run.compare.getByRole('button', { name: 'Close' }).click();
 
@@ -91,7 +93,19 @@ test('a failed local run is explained with its log, and one click reruns it from
   await expect(failure.locator('pre')).toContainText('missing-measurements.csv');
   await snap(page, testInfo, 'run-failure-explained');
 
+  await expect(failure).toContainText('does not exist');
   await editor.field('File').fill(data);
+
+  // On a cluster, pre-flight would say what goes up and what it may cost (no connection needed).
+  await page.getByLabel('Run on', { exact: true }).selectOption({ label: 'Test cluster (loopback)' });
+  await run.pressRun();
+  await expect(run.preflight.getByTestId('preflight-upload')).toContainText('1 file');
+  await expect(run.preflight.getByTestId('preflight-cost')).toContainText('core-hours');
+  await snap(page, testInfo, 'run-preflight-cluster');
+  await run.preflight.getByRole('button', { name: 'Cancel', exact: true }).click();
+  await expect(run.preflight).toBeHidden();
+  await page.getByLabel('Run on', { exact: true }).selectOption({ label: 'This computer' });
+
   await failure.getByRole('button', { name: 'Rerun from here' }).click();
   await editor.waitForRun('completed');
   await expect(run.failure('csv')).toHaveCount(0);
