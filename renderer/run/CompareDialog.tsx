@@ -99,7 +99,7 @@ export function CompareDialog({ a, b, onClose }: { a: RunRecord; b: RunRecord; o
             </thead>
             <tbody>
               {loaded.rows.map((r) => (
-                <tr key={r.key} className={r.differs ? 'differs' : undefined} data-testid={`compare-${r.metric}`}>
+                <tr key={r.key} className={r.differs && r.better !== 'same' ? 'differs' : undefined} data-testid={`compare-${r.metric}`}>
                   <th scope="row">
                     {r.title}
                     {groups > 1 && <span className="muted small"> ({r.group})</span>}

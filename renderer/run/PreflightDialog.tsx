@@ -113,7 +113,7 @@ function Report({ report }: { report: PreflightReport }) {
       <p className="preflight-summary">
         {local
           ? t('preflight.localSummary', { count: report.steps.length, cores: report.localCores ?? 1 })
-          : t('preflight.clusterSummary', { count: report.steps.length, target: report.targetTitle, tasks: report.tasks })}
+          : t('preflight.clusterSummary', { count: report.steps.length, target: report.targetTitle })}
       </p>
       {errors.length > 0 && (
         <section aria-labelledby="preflight-blocking" className="preflight-section blocking">

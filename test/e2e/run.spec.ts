@@ -1,9 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
 import { expect, snap, test } from './fixtures';
 import { EditorPage } from './pages/EditorPage';
 import { RunPage } from './pages/RunPage';
 import { StartPage } from './pages/StartPage';
+
+/** Serious and critical accessibility violations in the run area's part of the screen (none expected). */
+async function expectAccessible(page: Page, selector: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).include(selector).analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  expect(bad).toEqual([]);
+}
 
 test('Run shows a short pre-flight, then live step states and a streaming log; two runs are listed, one reopened read-only, and compared', async ({ fluxo }, testInfo) => {
   const { page } = fluxo;
@@ -23,6 +32,7 @@ test('Run shows a short pre-flight, then live step states and a streaming log; t
   await run.preflight.getByText('Resources per step').click();
   await expect(run.preflight.getByTestId('preflight-step-train')).toBeVisible();
   await snap(page, testInfo, 'run-preflight-local-details');
+  await expectAccessible(page, '.preflight-dialog');
   await run.runNow();
 
   // Live: some step is shown running while the run goes on, and its log streams in.
@@ -34,6 +44,7 @@ test('Run shows a short pre-flight, then live step states and a streaming log; t
   await run.showTab('Log');
   await expect(run.stepRow('report')).toContainText('Completed');
   await snap(page, testInfo, 'run-panel-completed');
+  await expectAccessible(page, '.bottom-panel');
 
   // A second run with another model, so the two runs' metrics differ.
   await editor.selectStep('train');
@@ -47,6 +58,7 @@ test('Run shows a short pre-flight, then live step states and a streaming log; t
   await expect(run.historyRows().first()).toContainText('Completed');
   await expect(run.historyRows().first()).toContainText('This computer');
   await snap(page, testInfo, 'run-history');
+  await expectAccessible(page, '.bottom-panel');
 
   await run.history.getByRole('checkbox').nth(0).check();
   await run.history.getByRole('checkbox').nth(1).check();
@@ -56,6 +68,7 @@ test('Run shows a short pre-flight, then live step states and a streaming log; t
   await expect(run.compare.getByTestId('compare-roc_auc')).toContainText(/better|Same/);
   await expect(run.compare.getByTestId('compare-changes')).toContainText('Train classifier › Model: Logistic regression → Random forest');
   await snap(page, testInfo, 'run-compare');
+  await expectAccessible(page, '.compare-dialog');
   await run.compare.getByRole('button', { name: 'Close' }).click();
 
   // The older run, as it ran: logistic regression, read-only.
@@ -66,6 +79,7 @@ test('Run shows a short pre-flight, then live step states and a streaming log; t
   await expect(editor.field('Model')).toHaveValue('logistic_regression');
   await expect(editor.runButton).toBeDisabled();
   await snap(page, testInfo, 'run-past-read-only');
+  await expectAccessible(page, '[data-testid="past-run-banner"]');
   await run.pastRunBanner.getByRole('button', { name: 'Back to my pipeline' }).click();
   await expect(run.pastRunBanner).toBeHidden();
   await expect(page.getByLabel('Pipeline name', { exact: true })).toHaveValue(name);
@@ -92,6 +106,7 @@ test('a failed local run is explained with its log, and one click reruns it from
   await failure.getByText('How we know').click();
   await expect(failure.locator('pre')).toContainText('missing-measurements.csv');
   await snap(page, testInfo, 'run-failure-explained');
+  await expectAccessible(page, '.bottom-panel');
 
   await expect(failure).toContainText('does not exist');
   await editor.field('File').fill(data);
@@ -102,6 +117,7 @@ test('a failed local run is explained with its log, and one click reruns it from
   await expect(run.preflight.getByTestId('preflight-upload')).toContainText('1 file');
   await expect(run.preflight.getByTestId('preflight-cost')).toContainText('core-hours');
   await snap(page, testInfo, 'run-preflight-cluster');
+  await expectAccessible(page, '.preflight-dialog');
   await run.preflight.getByRole('button', { name: 'Cancel', exact: true }).click();
   await expect(run.preflight).toBeHidden();
   await page.getByLabel('Run on', { exact: true }).selectOption({ label: 'This computer' });
