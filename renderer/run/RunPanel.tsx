@@ -98,7 +98,7 @@ export function FailureCard({ step }: { step: StepRecord }) {
       {e.evidence.length > 0 && (
         <details>
           <summary>{t('failure.evidence')}</summary>
-          <pre className="failure-evidence">{e.evidence.join('\n')}</pre>
+          <div className="failure-evidence">{e.evidence.join('\n')}</div>
         </details>
       )}
       <div className="failure-actions">

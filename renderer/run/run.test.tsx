@@ -144,7 +144,7 @@ describe('the run panel', () => {
     const card = screen.getByTestId('failure-dataset');
     expect(card.textContent).toContain('Step “Dataset” failed');
     expect(card.textContent).toContain('It printed: “FileNotFoundError: /data/x.csv”');
-    expect(card.querySelector('pre')?.textContent).toContain('reading cohort');
+    expect(card.querySelector('.failure-evidence')?.textContent).toContain('reading cohort');
     fireEvent.click(within(card).getByRole('button', { name: 'Rerun from here' }));
     await waitFor(() => expect(fake.calls.find((c) => c.channel === 'runs.start')?.args[0]).toMatchObject({ targetId: 'local', rerun: { runId: 'r1', from: { step: 'dataset' } } }));
   });

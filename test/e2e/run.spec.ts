@@ -104,7 +104,7 @@ test('a failed local run is explained with its log, and one click reruns it from
   const failure = run.failure('csv');
   await expect(failure).toContainText('Step “Load CSV” failed');
   await failure.getByText('How we know').click();
-  await expect(failure.locator('pre')).toContainText('missing-measurements.csv');
+  await expect(failure.locator('.failure-evidence')).toContainText('missing-measurements.csv');
   await snap(page, testInfo, 'run-failure-explained');
   await expectAccessible(page, '.bottom-panel');
 
