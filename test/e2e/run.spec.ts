@@ -127,3 +127,26 @@ test('a failed local run is explained with its log, and one click reruns it from
   await expect(run.failure('csv')).toHaveCount(0);
   await snap(page, testInfo, 'run-failure-fixed');
 });
+
+test('Cancel asks before stopping a run, and the run then says it was cancelled', async ({ fluxo }, testInfo) => {
+  const { page } = fluxo;
+  const start = new StartPage(page);
+  await start.expectShown();
+  await start.openExample('Breast cancer classifier');
+  const editor = new EditorPage(page);
+  await editor.expectShown();
+  const run = new RunPage(page);
+  await run.pressRun();
+  await run.runNow();
+  await expect(run.steps.getByText('Running', { exact: true }).first()).toBeVisible({ timeout: 30_000 });
+
+  await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+  const confirm = page.getByRole('dialog', { name: 'Cancel the run?' });
+  await expect(confirm).toBeVisible();
+  await snap(page, testInfo, 'run-cancel-confirm');
+  await confirm.getByRole('button', { name: 'Cancel the run', exact: true }).click();
+  await editor.waitForRun('cancelled');
+  await expect(run.steps).toContainText('Cancelled');
+  await snap(page, testInfo, 'run-cancelled');
+  await expectAccessible(page, '.bottom-panel');
+});
