@@ -33,7 +33,7 @@ export function explanationOf(step: StepRecord, log: string): FailureExplanation
   return {
     kind: 'program-error',
     title: task ? t('run:failure.taskTitle', { step: step.label, task: task.index }) : t('run:failure.title', { step: step.label }),
-    message: telling ? `${t('run:failure.printed', { line: telling.trim() })} ${t('run:failure.message')}` : t('run:failure.message'),
+    message: telling ? `${t('run:failure.printed', { line: telling.trim() })} ${t('run:failure.messageAfterLine')}` : t('run:failure.message'),
     evidence,
     action: { kind: 'rerun-from-step', label: t('run:failure.rerunFromHere') },
   };
