@@ -22,7 +22,7 @@ export const CONTRACT_METHODS = {
   autosave: ['write', 'heartbeat', 'discard', 'recoverable'],
   workshops: ['export', 'open', 'original'],
   dialogs: ['openPipeline', 'savePipeline', 'pickFile', 'openPack', 'savePack'],
-  runs: ['start', 'cancel', 'get', 'list', 'readFile'],
+  runs: ['start', 'cancel', 'get', 'list', 'readFile', 'preflight', 'document'],
 } as const satisfies MethodLists;
 
 // INVARIANT: the build fails when FluxoServices gains a method that CONTRACT_METHODS lacks.

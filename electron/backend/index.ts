@@ -14,6 +14,8 @@ import { RunManager } from './runs';
 import { RecentFiles } from './recent';
 import { Autosaves } from './autosave';
 import { Workshops } from './workshops';
+import { preflightRun } from './preflight';
+import { readRunDocument } from './runHistory';
 import type { Backend, BackendOptions } from './types';
 import { returningFailures } from './serve';
 import pkg from '../../package.json';
@@ -222,6 +224,13 @@ export function createBackend(options: BackendOptions): Backend {
       },
       async readFile(id, file) {
         return ok(await runs.readFile(id, file));
+      },
+      async preflight(request) {
+        const deps = { catalog: getCatalog, targets: getTargets, runsDir: path.join(options.homeDir, 'runs'), cores: os.availableParallelism(), memoryMb: Math.floor(os.totalmem() / 2 ** 20) };
+        return ok(await preflightRun(request, deps));
+      },
+      async document(id) {
+        return ok(await readRunDocument((runId) => runs.get(runId), id));
       },
     },
   });

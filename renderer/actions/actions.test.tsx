@@ -60,7 +60,7 @@ describe('file and run actions', () => {
     setApi(api);
     openExample();
     // startRun waits for the alert to be answered, so it is not awaited here.
-    let running: Promise<void> | undefined;
+    let running: Promise<unknown> | undefined;
     act(() => {
       running = startRun();
     });

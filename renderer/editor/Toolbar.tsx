@@ -2,8 +2,9 @@ import { useId } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { hasErrors } from '../../shared/validate';
 import { backToStart, newPipeline, openPipeline, save, saveAs } from '../actions/files';
-import { cancelRun, startRun } from '../actions/run';
+import { cancelRun, openPreflight } from '../actions/run';
 import { LanguagePicker } from '../components/LanguagePicker';
+import { PastRunBanner } from '../run/HistoryPanel';
 import { useAppStore } from '../state/appStore';
 import { useDocument, useDocumentStoreApi, useSession } from '../state/hooks';
 import { WorkshopMenu } from '../workshop/WorkshopMenu';
@@ -17,6 +18,7 @@ export function Toolbar() {
   const { targets, targetId, setTarget } = useAppStore(useShallow((s) => ({ targets: s.targets, targetId: s.targetId, setTarget: s.setTarget })));
   const running = useSession((s) => s.starting || s.run?.status === 'running');
   const starting = useSession((s) => s.starting);
+  const readOnly = useDocument((s) => s.readOnly);
   const nameId = useId();
   const targetFieldId = useId();
   const runHintId = useId();
@@ -69,7 +71,7 @@ export function Toolbar() {
           </button>
         ) : null}
         <span className="tooltip-host" title={runHint || undefined}>
-          <button type="button" className="button primary" onClick={() => void startRun()} disabled={blocked || running} aria-describedby={runHint ? runHintId : undefined}>
+          <button type="button" className="button primary" onClick={() => void openPreflight()} disabled={blocked || running || readOnly} aria-describedby={runHint ? runHintId : undefined}>
             Run
           </button>
           {runHint && (
@@ -80,6 +82,7 @@ export function Toolbar() {
         </span>
       </div>
       <LanguagePicker />
+      <PastRunBanner />
       <button type="button" className="button subtle" onClick={() => void backToStart()}>
         Back to start
       </button>

@@ -7,7 +7,7 @@ import { localizeSnapshot } from './localize';
 import type { DocumentStore } from './documentStore';
 
 export type Screen = 'start' | 'editor';
-export type PanelTab = 'problems' | 'log' | 'results';
+export type PanelTab = 'problems' | 'log' | 'results' | 'history';
 
 export interface Toast {
   id: number;

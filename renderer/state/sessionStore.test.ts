@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunRecord, StepRecord } from '../../shared/api';
+import type { RemoteRun, RunRecord, StepRecord, TransferView } from '../../shared/api';
 import { createSessionStore, MAX_LOG_CHARS } from './sessionStore';
 
 const step = (id: string, state: StepRecord['state'] = 'waiting'): StepRecord => ({
@@ -69,5 +69,67 @@ describe('session store', () => {
     s.getState().applyEvents([{ type: 'run.finished', run: done }]);
     expect(s.getState().run).toEqual(done);
     expect(s.getState().steps.b?.state).toBe('failed');
+  });
+
+  it('upload and download progress is kept per direction, the latest report winning', () => {
+    const s = createSessionStore();
+    s.getState().setRun(run({ targetId: 'lab' }), 'doc-1');
+    const up = (done: number): TransferView => ({ direction: 'upload', file: 'data/a.csv', files: { done, total: 3, skipped: 0 }, bytes: { done: done * 100, total: 300 }, rate: 50, secondsLeft: 2 });
+    s.getState().applyEvents([{ type: 'run.transfer', runId: 'r1', transfer: up(1) }, { type: 'run.transfer', runId: 'r1', transfer: up(2) }]);
+    s.getState().applyEvents([{ type: 'run.transfer', runId: 'r1', transfer: { ...up(0), direction: 'download', file: 'steps/a/out.csv' } }]);
+    expect(s.getState().transfers.upload?.bytes.done).toBe(200);
+    expect(s.getState().transfers.download?.file).toBe('steps/a/out.csv');
+    // Another run's transfer does not move these bars.
+    s.getState().applyEvents([{ type: 'run.transfer', runId: 'other', transfer: up(3) }]);
+    expect(s.getState().transfers.upload?.files.done).toBe(2);
+  });
+
+  it('a queued step keeps the reason Slurm gives, in words', () => {
+    const s = createSessionStore();
+    s.getState().setRun(run({ targetId: 'lab' }), 'doc-1');
+    const queued: StepRecord = { ...step('a'), job: { id: '4242', submittedAt: '2026-01-01T00:00:05Z' }, scheduler: { state: 'PENDING', reason: 'Resources', reasonText: 'waiting for a free node', exitCode: null, seenAt: '2026-01-01T00:00:10Z' } };
+    s.getState().applyEvents([{ type: 'run.stepChanged', runId: 'r1', step: queued }]);
+    expect(s.getState().steps.a?.scheduler?.reasonText).toBe('waiting for a free node');
+    expect(s.getState().run?.steps[0]?.job?.id).toBe('4242');
+  });
+
+  it('the cluster not answering shows on the run, and answering again clears it', () => {
+    const s = createSessionStore();
+    s.getState().setRun(run({ targetId: 'lab' }), 'doc-1');
+    const remote: RemoteRun = { host: 'h', port: 22, user: 'ana', workDir: '/w', account: null, qos: null, reservation: null, phase: 'watching', bytesUploaded: 0, bytesDownloaded: 0, stepsExecuted: 0, stepsCached: 0, lastContactAt: null, unreachable: 'no answer for 2 minutes' };
+    s.getState().applyEvents([{ type: 'run.remoteChanged', runId: 'r1', remote }]);
+    expect(s.getState().run?.remote?.unreachable).toBe('no answer for 2 minutes');
+    s.getState().applyEvents([{ type: 'run.remoteChanged', runId: 'r1', remote: { ...remote, unreachable: null } }]);
+    expect(s.getState().run?.remote?.unreachable).toBeNull();
+  });
+
+  it('transfers and the cluster state that overtake the answer to runs.start are not lost', () => {
+    const s = createSessionStore();
+    s.getState().beginStart('doc-1');
+    s.getState().applyEvents([{ type: 'run.transfer', runId: 'r1', transfer: { direction: 'upload', file: 'x', files: { done: 1, total: 1, skipped: 0 }, bytes: { done: 5, total: 5 }, rate: null, secondsLeft: null } }]);
+    s.getState().setRun(run(), 'doc-1');
+    expect(s.getState().transfers.upload?.bytes.done).toBe(5);
+  });
+
+  it('a past run shown read-only replaces the current one until closed, and the current one comes back', () => {
+    const s = createSessionStore();
+    const mine = run({ status: 'failed' });
+    s.getState().setRun(mine, 'doc-1');
+    const past = run({ id: 'old', status: 'completed', steps: [step('a', 'completed')] });
+    s.getState().showPastRun(past, 'doc-past');
+    expect(s.getState().run?.id).toBe('old');
+    expect(s.getState().docKey).toBe('doc-past');
+    expect(s.getState().steps.a?.state).toBe('completed');
+    expect(s.getState().closePastRun()).toEqual({ run: mine, docKey: 'doc-1' });
+    expect(s.getState().run?.id).toBe('r1');
+    expect(s.getState().pastRun).toBeNull();
+  });
+
+  it('a run going on is never hidden behind a past run', () => {
+    const s = createSessionStore();
+    s.getState().setRun(run(), 'doc-1');
+    s.getState().showPastRun(run({ id: 'old', status: 'completed' }), 'doc-past');
+    expect(s.getState().run?.id).toBe('r1');
+    expect(s.getState().pastRun).toBeNull();
   });
 });

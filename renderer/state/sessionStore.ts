@@ -1,8 +1,19 @@
 import { createStore } from 'zustand/vanilla';
-import type { FluxoEvent, RunFile, RunRecord, StepRecord } from '../../shared/api';
+import type { FluxoEvent, PreflightReport, RunFile, RunRecord, StepRecord, TransferView } from '../../shared/api';
+import { t } from '../i18n';
 
 /** A run file loaded for display (metrics, figures, the report). */
 export type LoadedFile = { state: 'loading' } | { state: 'ok'; file: RunFile } | { state: 'error'; message: string };
+
+/** The pre-flight check shown when Run is pressed, before anything starts. */
+export type Preflight = { state: 'loading'; docKey: string } | { state: 'ready'; docKey: string; report: PreflightReport } | { state: 'error'; docKey: string; message: string; hint: string | null };
+
+/** A past run open read-only, and what to go back to. */
+export interface PastRunView {
+  runId: string;
+  /** The session as it was before (the current pipeline's last run), restored on the way back. */
+  previous: { run: RunRecord | null; docKey: string | null };
+}
 
 export interface SessionState {
   /** The open pipeline (document store key) the run belongs to; step states show only there. */
@@ -15,6 +26,10 @@ export interface SessionState {
   /** True between pressing Run and the backend's answer. */
   starting: boolean;
   files: Record<string, LoadedFile>;
+  /** Latest upload and download of the current run (cluster runs), by direction. */
+  transfers: Partial<Record<TransferView['direction'], TransferView>>;
+  preflight: Preflight | null;
+  pastRun: PastRunView | null;
 
   beginStart(docKey: string): void;
   startFailed(): void;
@@ -24,6 +39,11 @@ export interface SessionState {
   refreshRun(run: RunRecord): void;
   setFile(runId: string, path: string, file: LoadedFile): void;
   clear(): void;
+  setPreflight(preflight: Preflight | null): void;
+  /** Shows a past run (its record drives the step states, results and logs) until closePastRun. */
+  showPastRun(run: RunRecord, docKey: string): void;
+  /** Back to the run that was shown before; returns it. */
+  closePastRun(): PastRunView['previous'] | null;
 }
 
 /** Keeps the UI responsive with chatty steps; the full log stays in the run folder. */
@@ -40,7 +60,7 @@ function appendLog(current: string | undefined, text: string): string {
   if (next.length <= MAX_LOG_CHARS) return next;
   const cut = next.slice(next.length - MAX_LOG_CHARS);
   const nl = cut.indexOf('\n');
-  return `[… earlier lines are in the step's log file …]\n${nl >= 0 ? cut.slice(nl + 1) : cut}`;
+  return `${t('run:log.earlierLines')}\n${nl >= 0 ? cut.slice(nl + 1) : cut}`;
 }
 
 function stepsOf(run: RunRecord): Record<string, StepRecord> {
@@ -60,6 +80,7 @@ export function createSessionStore() {
       if (!run) return;
       let steps = get().steps;
       let logs = get().logs;
+      let transfers = get().transfers;
       let record: RunRecord = run;
       for (const e of batch) {
         const runId = e.type === 'run.started' || e.type === 'run.finished' ? e.run.id : e.runId;
@@ -75,13 +96,19 @@ export function createSessionStore() {
           case 'run.logAppended':
             logs = { ...logs, [e.stepId]: appendLog(logs[e.stepId], e.text) };
             break;
+          case 'run.transfer':
+            transfers = { ...transfers, [e.transfer.direction]: e.transfer };
+            break;
+          case 'run.remoteChanged':
+            record = { ...record, remote: e.remote };
+            break;
           case 'run.finished':
             record = e.run;
             steps = stepsOf(e.run);
             break;
         }
       }
-      if (record !== run || steps !== get().steps || logs !== get().logs) set({ run: record, steps, logs });
+      if (record !== run || steps !== get().steps || logs !== get().logs || transfers !== get().transfers) set({ run: record, steps, logs, transfers });
     };
 
     return {
@@ -91,6 +118,9 @@ export function createSessionStore() {
       logs: {},
       starting: false,
       files: {},
+      transfers: {},
+      preflight: null,
+      pastRun: null,
 
       beginStart(docKey) {
         set({ starting: true, docKey });
@@ -99,7 +129,7 @@ export function createSessionStore() {
         set({ starting: false });
       },
       setRun(run, docKey) {
-        set({ run, docKey, starting: false, steps: stepsOf(run), logs: {}, files: {} });
+        set({ run, docKey, starting: false, steps: stepsOf(run), logs: {}, files: {}, transfers: {}, preflight: null });
         const mine = early.filter((e) => (e.type === 'run.started' || e.type === 'run.finished' ? e.run.id : e.runId) === run.id);
         early = [];
         if (mine.length) apply(mine);
@@ -121,7 +151,24 @@ export function createSessionStore() {
       },
       clear() {
         early = [];
-        set({ docKey: null, run: null, steps: {}, logs: {}, starting: false, files: {} });
+        set({ docKey: null, run: null, steps: {}, logs: {}, starting: false, files: {}, transfers: {}, preflight: null, pastRun: null });
+      },
+      setPreflight(preflight) {
+        set({ preflight });
+      },
+      showPastRun(past, docKey) {
+        const current = get();
+        // INVARIANT: a running run is never hidden behind a past one (the UI does not offer it).
+        if (current.starting || current.run?.status === 'running') return;
+        const previous = current.pastRun?.previous ?? { run: current.run, docKey: current.docKey };
+        set({ run: past, docKey, steps: stepsOf(past), logs: {}, transfers: {}, preflight: null, pastRun: { runId: past.id, previous } });
+      },
+      closePastRun() {
+        const view = get().pastRun;
+        if (!view) return null;
+        const { run, docKey } = view.previous;
+        set({ run, docKey, steps: run ? stepsOf(run) : {}, logs: {}, transfers: {}, pastRun: null });
+        return view.previous;
       },
     };
   });

@@ -12,6 +12,8 @@ import type {
   OpenedWorkshop,
   RecentFile,
   RecoverableWork,
+  PreflightReport,
+  RunDocument,
   RunFile,
   RunRecord,
   StartRunRequest,
@@ -85,6 +87,10 @@ export interface FluxoServices {
     list(): Promise<Result<RunRecord[]>>;
     /** Reads a file of a run (figures, metrics, report) for display; confined to the run folder. */
     readFile(runId: string, path: string): Promise<Result<RunFile>>;
+    /** What pressing Run would do: problems, resources against limits, core-hours, data to upload. */
+    preflight(request: StartRunRequest): Promise<Result<PreflightReport>>;
+    /** The exact pipeline a past run ran (kept in its folder), with its record. */
+    document(runId: string): Promise<Result<RunDocument>>;
   };
 }
 
@@ -105,6 +111,23 @@ const zRunId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'not a run
 const zSlurmValue = z.string().max(64).regex(/^$|^[A-Za-z0-9][A-Za-z0-9_.+-]*$/, 'must be a plain Slurm name');
 const zPath = z.string().min(1).max(4096).refine((s) => !s.includes('\0'), 'path must not contain NUL');
 const zSession = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$/, 'not a session id');
+
+/** What starting a run (or asking what it would do) takes. */
+const zStartRunRequest = z.object({
+  document: zPipelineDocument,
+  targetId: z.string().min(1).max(64),
+  pipelinePath: zPath.nullable().optional(),
+  runDir: zPath.nullable().optional(),
+  account: zSlurmValue.nullable().optional(),
+  qos: zSlurmValue.nullable().optional(),
+  reservation: zSlurmValue.nullable().optional(),
+  rerun: z
+    .object({ runId: zRunId, from: z.union([z.literal('failed'), z.object({ step: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/) })]) })
+    .nullable()
+    .optional(),
+  useCache: z.boolean().optional(),
+  checksum: z.boolean().optional(),
+});
 
 /**
  * The runtime list of methods with their argument schemas. The `satisfies` clause fails the build
@@ -144,27 +167,13 @@ export const contract = {
     savePack: z.tuple([z.string().max(200)]),
   },
   runs: {
-    start: z.tuple([
-      z.object({
-        document: zPipelineDocument,
-        targetId: z.string().min(1).max(64),
-        pipelinePath: zPath.nullable().optional(),
-        runDir: zPath.nullable().optional(),
-        account: zSlurmValue.nullable().optional(),
-        qos: zSlurmValue.nullable().optional(),
-        reservation: zSlurmValue.nullable().optional(),
-        rerun: z
-          .object({ runId: zRunId, from: z.union([z.literal('failed'), z.object({ step: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/) })]) })
-          .nullable()
-          .optional(),
-        useCache: z.boolean().optional(),
-        checksum: z.boolean().optional(),
-      }),
-    ]),
+    start: z.tuple([zStartRunRequest]),
     cancel: z.tuple([zRunId]),
     get: z.tuple([zRunId]),
     list: z.tuple([]),
     readFile: z.tuple([zRunId, zPath]),
+    preflight: z.tuple([zStartRunRequest]),
+    document: z.tuple([zRunId]),
   },
 } satisfies ArgSchemas<FluxoServices>;
 

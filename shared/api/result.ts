@@ -59,6 +59,9 @@ export const ErrorCode = {
   PackTooLarge: 'E661',
   /** "Reset to the original" on a pipeline that was not opened from a workshop pack. */
   NotAWorkshop: 'E662',
+  // Run history (E46x).
+  /** A past run kept no copy of its pipeline (made by an older Fluxo) or the copy is unreadable. */
+  RunPipelineMissing: 'E460',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

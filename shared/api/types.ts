@@ -2,6 +2,7 @@ import type { BlockDefinition, CatalogProblem } from '../catalog';
 import type { ExampleI18n } from '../catalog/i18n';
 import type { ParamValue, PipelineDocument } from '../document';
 import type { TargetProfile } from '../targets';
+import type { Problem } from '../validate';
 import type { FluxoError } from './result';
 
 export type HostKind = 'electron' | 'browser' | 'cli';
@@ -281,6 +282,67 @@ export type FluxoEvent =
   /** The system asked this window to open a file (double-click, "Open with", a second launch). */
   /** (`runId` is never set: run consumers skip this event without knowing it.) */
   | { type: 'app.openFile'; path: string; runId?: undefined };
+
+/** One step as pre-flight sees it: what it asks for, against what the target allows. */
+export interface PreflightStep {
+  id: string;
+  label: string;
+  blockId: string;
+  cpus: number;
+  memoryMb: number;
+  timeMinutes: number;
+  gpus: number;
+  /** The Slurm partition it goes to; null on this computer. */
+  partition: string | null;
+  /** Array tasks (1 for a step that runs once). */
+  tasks: number;
+  /** What the target allows (partition limits, or this computer's cores and memory); null = not known. */
+  limits: { cpus: number | null; memoryMb: number | null; timeMinutes: number | null; gpus: number | null };
+  /** Fields asking more than the limit. */
+  over: Array<'cpus' | 'memoryMb' | 'timeMinutes' | 'gpus'>;
+  /** Upper bound: requested CPUs (GPUs) x time limit x tasks, in hours. */
+  coreHours: number;
+  gpuHours: number;
+}
+
+/** A file or folder on this computer a step reads, which a cluster run sends first. */
+export interface PreflightUpload {
+  local: string;
+  files: number;
+  bytes: number;
+  /** True when an earlier run on the same cluster sent it with the same size (likely skipped). */
+  sentBefore: boolean;
+}
+
+/** What pressing Run would do, said before anything starts (no connection needed). */
+export interface PreflightReport {
+  targetId: string;
+  targetKind: 'local' | 'slurm';
+  targetTitle: string;
+  /** Errors and warnings of the pipeline on this target (validation and the target's limits). */
+  problems: Problem[];
+  /** False when a problem is an error: the run would be refused. */
+  canRun: boolean;
+  steps: PreflightStep[];
+  /** Upper bounds summed over every step and task. */
+  coreHours: number;
+  gpuHours: number;
+  jobs: number;
+  tasks: number;
+  /** Cores of this computer (local runs share them); null for a cluster. */
+  localCores: number | null;
+  /** Inputs to send to the cluster; null on this computer. */
+  upload: { files: number; bytes: number; items: PreflightUpload[] } | null;
+  account: string | null;
+  qos: string | null;
+  reservation: string | null;
+}
+
+/** A past run with the exact pipeline that ran, to reopen it read-only. */
+export interface RunDocument {
+  run: RunRecord;
+  document: PipelineDocument;
+}
 
 export type FluxoEventListener = (batch: FluxoEvent[]) => void;
 

@@ -58,6 +58,10 @@ export class EditorPage {
   async run(): Promise<void> {
     await expect(this.runButton).toBeEnabled();
     await this.runButton.click();
+    // Run first shows the pre-flight check; "Run now" starts it.
+    const preflight = this.page.getByRole('dialog', { name: 'Before running' });
+    await preflight.getByRole('button', { name: 'Run now', exact: true }).click();
+    await expect(preflight).toBeHidden();
   }
 
   /** Waits (by polling the page, never by sleeping) until the run has ended in `status`. */
