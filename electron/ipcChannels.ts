@@ -19,8 +19,8 @@ export const CONTRACT_METHODS = {
   targets: ['list'],
   examples: ['list', 'open'],
   documents: ['open', 'save', 'browse'],
-  dialogs: ['openPipeline', 'savePipeline', 'pickFile'],
-  runs: ['start', 'cancel', 'get', 'list', 'readFile'],
+  dialogs: ['openPipeline', 'savePipeline', 'pickFile', 'saveArchive'],
+  runs: ['start', 'cancel', 'get', 'list', 'readFile', 'readRange', 'listFiles', 'openFolder', 'export'],
 } as const satisfies MethodLists;
 
 // INVARIANT: the build fails when FluxoServices gains a method that CONTRACT_METHODS lacks.

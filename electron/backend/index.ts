@@ -11,6 +11,7 @@ import { describeIoError, writeFileAtomic } from './fsutil';
 import { loadCatalog, loadExampleIndex, loadTargets, summarizeExample } from './resources';
 import { userTargetsDir } from './paths';
 import { RunManager } from './runs';
+import { exportRun, listFolder, readRange } from './runFiles';
 import type { Backend, BackendOptions } from './types';
 import { returningFailures } from './serve';
 import pkg from '../../package.json';
@@ -147,6 +148,9 @@ export function createBackend(options: BackendOptions): Backend {
       async pickFile(extensions) {
         return dialogs ? ok(await dialogs.pickFile(extensions)) : noDialogs();
       },
+      async saveArchive(name) {
+        return dialogs?.saveArchive ? ok(await dialogs.saveArchive(name)) : noDialogs();
+      },
     },
     runs: {
       async start(request) {
@@ -163,6 +167,21 @@ export function createBackend(options: BackendOptions): Backend {
       },
       async readFile(id, file) {
         return ok(await runs.readFile(id, file));
+      },
+      async readRange(id, file, offset, length) {
+        return ok(await readRange((await runs.get(id)).runDir, file, offset, length));
+      },
+      async listFiles(id, folder) {
+        return ok(await listFolder((await runs.get(id)).runDir, folder));
+      },
+      async openFolder(id) {
+        const { runDir } = await runs.get(id);
+        if (!options.openPath) return err(ErrorCode.Unsupported, 'this window cannot open folders on the computer', `The run folder is ${runDir}.`);
+        const problem = await options.openPath(runDir);
+        return problem ? err(ErrorCode.OpenFolderFailed, `could not open ${runDir}: ${problem}`) : ok({ path: runDir });
+      },
+      async export(id, dest) {
+        return ok(await exportRun(await runs.get(id), dest));
       },
     },
   });

@@ -6,6 +6,8 @@ export interface DialogProvider {
   openPipeline(): Promise<string | null>;
   savePipeline(suggestedName: string): Promise<string | null>;
   pickFile(extensions: string[]): Promise<string | null>;
+  /** A save dialog for a run archive (.zip, .tar.gz). */
+  saveArchive?(suggestedName: string): Promise<string | null>;
 }
 
 export interface BackendOptions {
@@ -23,6 +25,8 @@ export interface BackendOptions {
   pollMaxMs?: number;
   /** Pick up cluster runs no Fluxo process watches (the app does at start; the CLI per command). */
   reattachOnStart?: boolean;
+  /** Opens a folder in the system's file manager (Electron's shell.openPath: '' or an error text). */
+  openPath?: (folder: string) => Promise<string>;
 }
 
 export interface Backend {

@@ -5,11 +5,14 @@ import type { Result } from './result';
 import type {
   CatalogSnapshot,
   ExampleSummary,
+  ExportedRun,
   FolderListing,
   FluxoEventListener,
   HostInfo,
   OpenedDocument,
   RunFile,
+  RunFileChunk,
+  RunFolderListing,
   RunRecord,
   StartRunRequest,
   TargetProfile,
@@ -49,6 +52,8 @@ export interface FluxoServices {
     openPipeline(): Promise<Result<string | null>>;
     savePipeline(suggestedName: string): Promise<Result<string | null>>;
     pickFile(extensions: string[]): Promise<Result<string | null>>;
+    /** Where to export a run: a native save dialog for a .zip or .tar.gz; E104 without one. */
+    saveArchive(suggestedName: string): Promise<Result<string | null>>;
   };
   runs: {
     start(request: StartRunRequest): Promise<Result<RunRecord>>;
@@ -57,6 +62,14 @@ export interface FluxoServices {
     list(): Promise<Result<RunRecord[]>>;
     /** Reads a file of a run (figures, metrics, report) for display; confined to the run folder. */
     readFile(runId: string, path: string): Promise<Result<RunFile>>;
+    /** Reads up to 1 MiB of a run file from `offset`: large tables are shown a page at a time. */
+    readRange(runId: string, path: string, offset: number, length: number): Promise<Result<RunFileChunk>>;
+    /** Lists a folder output of a run (a DICOM series, a folder of slices). */
+    listFiles(runId: string, path: string): Promise<Result<RunFolderListing>>;
+    /** Shows the run folder in the system's file manager; E104 where the host cannot (a browser). */
+    openFolder(runId: string): Promise<Result<{ path: string }>>;
+    /** Writes the run's outputs and logs to a .zip or .tar.gz at `dest`. */
+    export(runId: string, dest: string): Promise<Result<ExportedRun>>;
   };
 }
 
@@ -98,6 +111,7 @@ export const contract = {
     openPipeline: z.tuple([]),
     savePipeline: z.tuple([z.string().max(200)]),
     pickFile: z.tuple([z.array(z.string().regex(/^\.[a-z0-9]+$/)).max(20)]),
+    saveArchive: z.tuple([z.string().max(200).refine((s) => !s.includes('\0'), 'name must not contain NUL')]),
   },
   runs: {
     start: z.tuple([
@@ -121,6 +135,10 @@ export const contract = {
     get: z.tuple([zRunId]),
     list: z.tuple([]),
     readFile: z.tuple([zRunId, zPath]),
+    readRange: z.tuple([zRunId, zPath, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), z.number().int().min(1).max(1024 * 1024)]),
+    listFiles: z.tuple([zRunId, zPath]),
+    openFolder: z.tuple([zRunId]),
+    export: z.tuple([zRunId, zPath.refine((s) => /\.(zip|tar\.gz|tgz)$/i.test(s), 'must end with .zip or .tar.gz')]),
   },
 } satisfies ArgSchemas<FluxoServices>;
 

@@ -53,6 +53,10 @@ export const ErrorCode = {
   SubmitRefused: 'E505',
   /** The user cancelled a prompt (password, code, host key). */
   LoginCancelled: 'E506',
+  /** Results: exporting a run to an archive failed (disk full, no permission). */
+  ExportFailed: 'E420',
+  /** Results: the system could not open the run folder in its file manager. */
+  OpenFolderFailed: 'E421',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
