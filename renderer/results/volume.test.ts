@@ -1,3 +1,4 @@
+/* eslint-disable no-restricted-imports -- the decoders run in the browser; this test (in Node) writes real DICOM and NIfTI files with pydicom and nibabel first. */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
