@@ -47,23 +47,23 @@ export function CurveChart({ data }: { data: CurveData }) {
   const scoreName = t(`chart.${kind}.score`);
   const scores = data.series.map((s, i) => (data.scores[i] === null || data.scores[i] === undefined ? null : `${data.series.length > 1 ? `${s.label}: ` : ''}${fmt(data.scores[i]!)}`)).filter(Boolean);
   const summary = scores.length ? t('chart.summary', { title, score: scoreName, value: scores.join(', ') }) : title;
-  // ROC and calibration points share x values poorly (steps); each series keeps its own data.
-  const rows = mergeSeries(data.series);
   const chance = kind === 'pr' && data.series.length === 1 ? data.chance[0] : null;
   return (
     <ChartFrame title={title} summary={summary} testId={`chart-${kind}`}>
       <ResponsiveContainer width="100%" height={300}>
-        <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 28, left: 8 }}>
+        <LineChart margin={{ top: 8, right: 16, bottom: 28, left: 8 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#d8dde4" />
           <XAxis dataKey="x" type="number" domain={[0, 1]} ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]} label={{ value: t(`chart.${kind}.x`), position: 'insideBottom', offset: -16 }} />
           <YAxis type="number" domain={[0, 1]} ticks={[0, 0.2, 0.4, 0.6, 0.8, 1]} label={{ value: t(`chart.${kind}.y`), angle: -90, position: 'insideLeft', offset: 10, style: { textAnchor: 'middle' } }} width={58} />
           <Tooltip formatter={(v) => fmt(Number(v))} labelFormatter={(v) => `${t(`chart.${kind}.x`)}: ${fmt(Number(v))}`} />
-          {kind !== 'pr' && <ReferenceLine segment={[{ x: 0, y: 0 }, { x: 1, y: 1 }]} stroke="#7a8594" strokeDasharray="4 4" label={{ value: t(kind === 'roc' ? 'chart.chance' : 'chart.perfect'), position: 'insideTopLeft', fill: '#5b6776', fontSize: 12 }} />}
-          {chance !== null && chance !== undefined && <ReferenceLine y={chance} stroke="#7a8594" strokeDasharray="4 4" label={{ value: t('chart.chanceLevel', { value: fmt(chance, 2) }), position: 'insideBottomLeft', fill: '#5b6776', fontSize: 12 }} />}
+          {kind !== 'pr' && <ReferenceLine segment={[{ x: 0, y: 0 }, { x: 1, y: 1 }]} stroke="#5b6776" strokeDasharray="4 4" />}
+          {chance !== null && chance !== undefined && <ReferenceLine y={chance} stroke="#5b6776" strokeDasharray="4 4" />}
           {data.series.map((s, i) => (
+            // Each series keeps its own points: a ROC curve has several points at one x (its vertical steps).
             <Line
               key={i}
-              dataKey={`s${i}`}
+              data={s.points}
+              dataKey="y"
               name={data.series.length > 1 ? t('chart.vsRest', { label: s.label }) : t(`chart.${kind}.series`)}
               type={kind === 'pr' ? 'stepBefore' : 'linear'}
               stroke={COLOURS[i % COLOURS.length]}
@@ -77,6 +77,10 @@ export function CurveChart({ data }: { data: CurveData }) {
           {data.series.length > 1 && <Legend verticalAlign="top" />}
         </LineChart>
       </ResponsiveContainer>
+      <p className="chart-note">
+        <span className="dash-sample" aria-hidden="true" />
+        {kind === 'roc' ? t('chart.chance') : kind === 'calibration' ? t('chart.perfect') : chance !== null && chance !== undefined ? t('chart.chanceLevel', { value: fmt(chance, 2) }) : t('chart.chance')}
+      </p>
     </ChartFrame>
   );
 }

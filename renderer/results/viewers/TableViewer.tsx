@@ -4,7 +4,7 @@ import type { OutputFile } from '../../../shared/api';
 import { trainingCurves } from '../charts';
 import { sizeText } from '../outputs';
 import type { SortState } from '../table';
-import { delimiterFor, nextSort, pageOf, parseTable, sortRows } from '../table';
+import { delimiterFor, isNumericColumn, nextSort, pageOf, parseTable, sortRows } from '../table';
 import { useTextPieces } from '../useRunData';
 import { TrainingChart } from './Charts';
 
@@ -18,6 +18,7 @@ export default function TableViewer({ runId, output, title }: { runId: string; o
   const table = useMemo(() => (loaded.state === 'ok' ? parseTable(loaded.value.text, loaded.value.eof, delimiterFor(output.path)) : null), [loaded, output.path]);
   const sorted = useMemo(() => (table ? sortRows(table.rows, sort) : []), [table, sort]);
   const training = useMemo(() => (table ? trainingCurves(table.header, table.rows) : null), [table]);
+  const numeric = useMemo(() => (table ? table.header.map((_, c) => isNumericColumn(table.rows, c)) : []), [table]);
 
   if (loaded.state === 'loading') return <p className="muted" aria-busy="true">{t('loading', { what: title })}</p>;
   if (loaded.state === 'error') return <p className="field-error">{t('couldNotShow', { what: title, message: loaded.message })}</p>;
@@ -74,7 +75,9 @@ export default function TableViewer({ runId, output, title }: { runId: string; o
             {shown.rows.map((r, i) => (
               <tr key={shown.first + i}>
                 {table.header.map((_, c) => (
-                  <td key={c}>{r[c] ?? ''}</td>
+                  <td key={c} className={numeric[c] ? 'num' : undefined}>
+                    {r[c] ?? ''}
+                  </td>
                 ))}
               </tr>
             ))}

@@ -192,7 +192,8 @@ function SliceView({ title, volume, mask, flipY, labelsOnly }: { title: string; 
             const [r, g, b] = LABEL_COLOURS[(label - 1) % LABEL_COLOURS.length]!;
             return (
               <li key={label}>
-                <span className="swatch" style={{ background: `rgb(${r} ${g} ${b})` }} aria-hidden="true" /> {t('volume.label', { label, count })}
+                <span className="swatch" style={{ background: `rgb(${r} ${g} ${b})` }} aria-hidden="true" />
+                {t('volume.label', { label, count })}
               </li>
             );
           })}
