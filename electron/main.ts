@@ -183,7 +183,7 @@ function nativeDialogs(pipelinesFolder: string): DialogProvider {
     },
     pickFile: (extensions) => pickOne(pickFileOptions(extensions)),
     async saveArchive(suggestedName) {
-      const options = { defaultPath: suggestedName, filters: [{ name: 'Archive', extensions: ['zip', 'tar.gz', 'tgz'] }] };
+      const options = { defaultPath: suggestedName, filters: [{ name: 'Archive', extensions: ['zip', 'gz', 'tgz'] }] };
       const win = parent();
       const r = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
       return r.canceled || !r.filePath ? null : r.filePath;

@@ -130,7 +130,8 @@ function PortResults({ run, step, group }: { run: RunRecord; step: StepRecord; g
           </label>
         )}
         <span className="port-file">
-          <code>{current.output.path}</code> <span className="muted">{current.output.exists ? sizeText(current.output.size) : t('notWritten')}</span>
+          <code>{current.output.path}</code> {/* A folder output's own size says nothing about its contents: only files show one. */}
+          {!current.output.exists ? <span className="muted">{t('notWritten')}</span> : kind !== 'images' && !(kind === 'dicom' && !current.output.path.toLowerCase().endsWith('.dcm')) && <span className="muted">{sizeText(current.output.size)}</span>}
         </span>
       </div>
       {kind !== 'none' && (

@@ -63,6 +63,7 @@ describe('sweep comparison', () => {
 
   it('offers every numeric metric once, and names inherited params without their step', () => {
     expect(sweepMetrics(metrics)).toEqual(['roc_auc', 'brier']);
+    expect(sweepMetrics([{ accuracy: 0.9, n_test: 143, positive_class: 1, model: 'x' }])).toEqual(['accuracy']);
     expect(sweepLabel({ 'train.c': 1, seed: 3 })).toBe('c = 1, seed = 3');
   });
 });

@@ -91,12 +91,15 @@ export function sweepLabel(params: Record<string, unknown>): string {
   return entries.map(([k, v]) => `${k.includes('.') ? k.split('.').slice(1).join('.') : k} = ${String(v)}`).join(', ');
 }
 
+/** Numbers in a metrics file that are not scores: labels and sample counts, the same for every point. */
+const NOT_COMPARED = new Set(['positive_class', 'seed', 'task', 'best_task', 'n_points']);
+
 /** The numeric metrics any task has, in first-seen order: the choices of the comparison. */
 export function sweepMetrics(metrics: Array<Record<string, unknown> | null>): string[] {
   const names: string[] = [];
   for (const m of metrics) {
     if (!m) continue;
-    for (const [k, v] of Object.entries(m)) if (typeof v === 'number' && Number.isFinite(v) && !names.includes(k)) names.push(k);
+    for (const [k, v] of Object.entries(m)) if (typeof v === 'number' && Number.isFinite(v) && !NOT_COMPARED.has(k) && !k.startsWith('n_') && !names.includes(k)) names.push(k);
   }
   return names;
 }

@@ -1,3 +1,4 @@
+import type { Page } from '@playwright/test';
 import { statSync } from 'node:fs';
 import { expect, snap, test } from './fixtures';
 import { EditorPage } from './pages/EditorPage';
@@ -5,7 +6,7 @@ import { ResultsPage } from './pages/ResultsPage';
 import { StartPage } from './pages/StartPage';
 
 /** Opens a shipped example, runs it on this computer and opens the results, enlarged. */
-async function runExample(page: import('@playwright/test').Page, title: string, timeout = 110_000): Promise<ResultsPage> {
+async function runExample(page: Page, title: string, timeout = 110_000): Promise<ResultsPage> {
   const start = new StartPage(page);
   await start.expectShown();
   await start.openExample(title);
@@ -18,6 +19,9 @@ async function runExample(page: import('@playwright/test').Page, title: string, 
   await page.getByRole('button', { name: 'Enlarge panel' }).click();
   return results;
 }
+
+// Each test runs a real example on this computer (30-60 s on 2 busy cores) before looking at it.
+test.describe.configure({ timeout: 240_000 });
 
 test('the breast cancer results: a sortable paged table, metric cards, ROC/PR/calibration charts and a sandboxed report', async ({ fluxo }, testInfo) => {
   const { page } = fluxo;
@@ -87,6 +91,8 @@ test('the breast cancer results: a sortable paged table, metric cards, ROC/PR/ca
   expect(await report.getAttribute('srcdoc')).toContain("default-src 'none'");
   await expect(page.frameLocator('iframe[title="Report"]').getByRole('heading', { level: 1 })).toBeVisible();
 
+  expect(await results.accessibilityViolations()).toEqual([]);
+
   // Open the folder: a browser tab cannot, so the path is shown with a Copy button.
   await results.region.getByRole('button', { name: 'Open the folder', exact: true }).click();
   if (fluxo.host === 'browser') {
@@ -153,4 +159,38 @@ test('the DICOM segmentation results: slices viewed with the slider and the keyb
   await expect(slices.getByRole('slider', { name: 'Picture' })).toBeVisible();
   await expect(slices.getByRole('img').first()).toBeVisible();
   await snap(page, testInfo, 'results-slices', slices);
+  expect(await results.accessibilityViolations()).toEqual([]);
+});
+
+test('the sweep results: one metric across the array tasks, the outputs of each task by its sweep value, and the ranked comparison', async ({ fluxo }, testInfo) => {
+  const { page } = fluxo;
+  const results = await runExample(page, 'Breast cancer classifier: regularisation sweep', 170_000);
+
+  // The evaluate step ran once per C: its metric across the four tasks, best marked in words.
+  const evaluate = results.step('Evaluate classifier');
+  const chart = evaluate.getByRole('group', { name: 'roc_auc across the sweep' });
+  await results.expectChartDrawn(chart);
+  await expect(chart).toContainText(/^.*4 sweep points; best: c = [\d.]+ with roc_auc 0\.9\d+ \(higher is better\)\./);
+  await expect(chart.locator('.recharts-bar-rectangle')).toHaveCount(4);
+  await chart.getByLabel('Metric').selectOption('brier');
+  const brier = evaluate.getByRole('group', { name: 'brier across the sweep' });
+  await expect(brier).toContainText('lower is better');
+  await expect(brier.getByLabel('Metric').locator('option')).not.toContainText(['positive_class']);
+  await brier.scrollIntoViewIfNeeded();
+  await snap(page, testInfo, 'results-sweep', brier);
+
+  // Each port offers the tasks by their sweep values; picking one shows that task's file.
+  const metrics = results.port('Evaluate classifier', 'Metrics');
+  const picker = metrics.getByLabel('Sweep point');
+  await expect(picker.locator('option')).toHaveText(['c = 0.01', 'c = 0.1', 'c = 1', 'c = 10']);
+  await picker.selectOption({ label: 'c = 10' });
+  await expect(metrics.locator('code')).toHaveText(/task-3\/metrics\.json$/);
+
+  // Compare sweep: its ranked table and the same comparison drawn from best.json.
+  const compare = results.step('Compare sweep');
+  await expect(compare.getByRole('group', { name: 'roc_auc across the sweep' })).toBeVisible();
+  await expect(results.table('Compare sweep', 'Comparison').locator('tbody tr')).toHaveCount(4);
+  await compare.scrollIntoViewIfNeeded();
+  await snap(page, testInfo, 'results-compare', compare);
+  expect(await results.accessibilityViolations()).toEqual([]);
 });

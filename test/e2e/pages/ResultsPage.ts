@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from '@playwright/test';
 import { expect } from '../fixtures';
 
@@ -37,6 +38,13 @@ export class ResultsPage {
     await expect(chart).toBeVisible();
     // recharts draws each series as a path with a "d" attribute once it has a size.
     await expect.poll(() => chart.locator('.recharts-line-curve, .recharts-bar-rectangle').count()).toBeGreaterThan(0);
+  }
+
+  /** Serious and critical accessibility violations inside the results, as "rule: target" lines. */
+  async accessibilityViolations(): Promise<string[]> {
+    // The report frame is sandboxed without scripts, so axe cannot run inside it: it checks this page only.
+    const r = await new AxeBuilder({ page: this.page }).include('section.panel-region[aria-label="Results"]').exclude('iframe').options({ iframes: false }).setLegacyMode(true).analyze();
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
   }
 
   /** The slice viewer of an output: its slider and the canvas. */
