@@ -6,6 +6,7 @@ import { setApi } from '../api/client';
 import { useAppStore } from '../state/appStore';
 import { fakeApi } from '../testing/fakeApi';
 import { RunActions, defaultExportPath, withFormat } from './RunActions';
+import { withCsp } from './viewers/ReportViewer';
 import TableViewer from './viewers/TableViewer';
 
 const host = { kind: 'browser' as const, nativeDialogs: false, version: '0.1.0', platform: 'linux', cores: 4, pipelinesFolder: '/home/u/Fluxo/pipelines' };
@@ -123,5 +124,14 @@ describe('table viewer', () => {
     expect(await screen.findByRole('group', { name: 'Loss per epoch (Training curves)' })).toBeTruthy();
     expect(screen.getByRole('group', { name: 'Accuracy per epoch (Training curves)' })).toBeTruthy();
     expect(screen.getByText('2 epochs; last values: train_loss 0.5')).toBeTruthy();
+  });
+});
+
+describe('report frame', () => {
+  it('puts a strict CSP first in the head, keeping the doctype first so the report stays in standards mode', () => {
+    const html = withCsp('<!DOCTYPE html><html><head><title>R</title></head><body><img src="https://x.example/a.png"></body></html>');
+    expect(html.startsWith('<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:')).toBe(true);
+    expect(withCsp('<p>bare</p>')).toMatch(/^<meta http-equiv="Content-Security-Policy"[^>]+><p>bare<\/p>$/);
+    expect(withCsp('<!doctype html><p>x</p>')).toMatch(/^<!doctype html><meta /);
   });
 });
