@@ -115,6 +115,7 @@ function start(): void {
     // Key and agent logins work from the window; typed secrets and first contact need the terminal for now.
     clusters: createClusterConnections({ prompter: new UnattendedPrompter(), homeDir }),
     reattachOnStart: true,
+    openPath: (folder) => shell.openPath(folder),
   });
   registerContract(ipcMain, backend.services);
   backend.subscribe((batch) => {
@@ -203,5 +204,11 @@ function nativeDialogs(pipelinesFolder: string): DialogProvider {
       return r.canceled || !r.filePath ? null : r.filePath;
     },
     pickFile: (extensions) => pickOne(pickFileOptions(extensions)),
+    async saveArchive(suggestedName) {
+      const options = { defaultPath: suggestedName, filters: [{ name: 'Archive', extensions: ['zip', 'gz', 'tgz'] }] };
+      const win = parent();
+      const r = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
+      return r.canceled || !r.filePath ? null : r.filePath;
+    },
   };
 }

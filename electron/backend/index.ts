@@ -16,6 +16,7 @@ import { Autosaves } from './autosave';
 import { Workshops } from './workshops';
 import { preflightRun } from './preflight';
 import { readRunDocument } from './runHistory';
+import { exportRun, listFolder, readRange } from './runFiles';
 import type { Backend, BackendOptions } from './types';
 import { returningFailures } from './serve';
 import pkg from '../../package.json';
@@ -208,6 +209,9 @@ export function createBackend(options: BackendOptions): Backend {
       async savePack(name) {
         return dialogs?.savePack ? ok(await dialogs.savePack(name)) : noDialogs();
       },
+      async saveArchive(name) {
+        return dialogs?.saveArchive ? ok(await dialogs.saveArchive(name)) : noDialogs();
+      },
     },
     runs: {
       async start(request) {
@@ -231,6 +235,21 @@ export function createBackend(options: BackendOptions): Backend {
       },
       async document(id) {
         return ok(await readRunDocument((runId) => runs.get(runId), id));
+      },
+      async readRange(id, file, offset, length) {
+        return ok(await readRange((await runs.get(id)).runDir, file, offset, length));
+      },
+      async listFiles(id, folder) {
+        return ok(await listFolder((await runs.get(id)).runDir, folder));
+      },
+      async openFolder(id) {
+        const { runDir } = await runs.get(id);
+        if (!options.openPath) return err(ErrorCode.Unsupported, 'this window cannot open folders on the computer', `The run folder is ${runDir}.`);
+        const problem = await options.openPath(runDir);
+        return problem ? err(ErrorCode.OpenFolderFailed, `could not open ${runDir}: ${problem}`) : ok({ path: runDir });
+      },
+      async export(id, dest) {
+        return ok(await exportRun(await runs.get(id), dest));
       },
     },
   });

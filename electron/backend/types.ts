@@ -8,6 +8,8 @@ export interface DialogProvider {
   pickFile(extensions: string[]): Promise<string | null>;
   openPack?(): Promise<string | null>;
   savePack?(suggestedName: string): Promise<string | null>;
+  /** A save dialog for a run archive (.zip, .tar.gz). */
+  saveArchive?(suggestedName: string): Promise<string | null>;
 }
 
 export interface BackendOptions {
@@ -25,6 +27,8 @@ export interface BackendOptions {
   pollMaxMs?: number;
   /** Pick up cluster runs no Fluxo process watches (the app does at start; the CLI per command). */
   reattachOnStart?: boolean;
+  /** Opens a folder in the system's file manager (Electron's shell.openPath: '' or an error text). */
+  openPath?: (folder: string) => Promise<string>;
 }
 
 export interface Backend {

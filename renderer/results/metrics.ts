@@ -1,31 +1,27 @@
-/** How to show one well-known metric of a `metrics.json` output. */
+import { t } from '../i18n';
+
+/** How to show one well-known metric of a `metrics.json` output (title and explanation: i18n keys). */
 interface MetricSpec {
-  title: string;
   kind: 'percent' | 'score' | 'count';
-  explanation: string;
 }
 
 // Keyed by the metric names of the metrics.json format, not by block: any block writing that
-// format gets readable cards.
+// format gets readable cards. Titles and explanations: results:metric.<name>.title/.explanation.
 const KNOWN: Record<string, MetricSpec> = {
-  accuracy: { title: 'Accuracy', kind: 'percent', explanation: 'Share of test samples the model classified correctly.' },
-  roc_auc: { title: 'ROC AUC', kind: 'score', explanation: 'How well the model ranks positive above negative cases: 0.5 is chance, 1 is perfect.' },
-  precision: { title: 'Precision', kind: 'percent', explanation: 'Of the samples called positive, the share that really are positive (few false alarms when high).' },
-  recall: { title: 'Recall (sensitivity)', kind: 'percent', explanation: 'Of the samples that really are positive, the share the model found (few missed cases when high).' },
-  f1: { title: 'F1 score', kind: 'score', explanation: 'Balances precision and recall in one number: 1 is perfect, 0 is useless.' },
-  n_test: { title: 'Test samples', kind: 'count', explanation: 'Held-out samples the metrics were measured on; the model never saw them in training.' },
-  n_positive: { title: 'Positive test samples', kind: 'count', explanation: 'How many test samples belong to the positive class.' },
+  accuracy: { kind: 'percent' },
+  roc_auc: { kind: 'score' },
+  precision: { kind: 'percent' },
+  recall: { kind: 'percent' },
+  f1: { kind: 'score' },
+  average_precision: { kind: 'score' },
+  brier: { kind: 'score' },
+  n_test: { kind: 'count' },
+  n_positive: { kind: 'count' },
 };
 
-const DETAIL_TITLES: Record<string, string> = {
-  model: 'Model',
-  target: 'Outcome column',
-  classes: 'Classes',
-  positive_class: 'Positive class',
-  averaging: 'Averaging',
-};
+const DETAILS = ['model', 'target', 'classes', 'positive_class', 'averaging'];
 
-const VALUE_NAMES: Record<string, string> = { logistic_regression: 'Logistic regression', random_forest: 'Random forest' };
+const VALUE_NAMES = ['logistic_regression', 'random_forest'];
 
 export interface MetricCard {
   key: string;
@@ -66,18 +62,20 @@ export function metricsView(metrics: unknown): MetricsView {
   const cards: MetricCard[] = [];
   for (const [key, spec] of Object.entries(KNOWN)) {
     const v = (metrics as Record<string, unknown>)[key];
-    if (typeof v === 'number' && Number.isFinite(v)) cards.push({ key, title: spec.title, value: formatMetric(v, spec.kind), explanation: spec.explanation });
+    if (typeof v === 'number' && Number.isFinite(v)) cards.push({ key, title: t(`results:metric.${key}.title`), value: formatMetric(v, spec.kind), explanation: t(`results:metric.${key}.explanation`) });
   }
   for (const [key, v] of entries) {
-    if (key in KNOWN || key in DETAIL_TITLES || typeof v !== 'number' || !Number.isFinite(v)) continue;
+    if (key in KNOWN || DETAILS.includes(key) || typeof v !== 'number' || !Number.isFinite(v)) continue;
     cards.push({ key, title: humanize(key), value: Number.isInteger(v) ? v.toLocaleString('en') : trimZeros(v.toFixed(3)), explanation: '' });
   }
   const details: MetricsView['details'] = [];
   for (const [key, v] of entries) {
-    if (v === null || v === undefined || (typeof v === 'number' && !(key in DETAIL_TITLES))) continue;
+    if (v === null || v === undefined || (typeof v === 'number' && !DETAILS.includes(key))) continue;
     if (typeof v === 'object' && !Array.isArray(v)) continue;
-    const text = Array.isArray(v) ? v.map(String).join(', ') : (VALUE_NAMES[String(v)] ?? String(v));
-    details.push({ title: DETAIL_TITLES[key] ?? humanize(key), value: text });
+    // Lists of objects (compare-sweep's points) are drawn as a chart, not spelled out.
+    if (Array.isArray(v) && v.some((x) => x !== null && typeof x === 'object')) continue;
+    const text = Array.isArray(v) ? v.map(String).join(', ') : VALUE_NAMES.includes(String(v)) ? t(`results:value.${String(v)}`) : String(v);
+    details.push({ title: DETAILS.includes(key) ? t(`results:detail.${key}`) : humanize(key), value: text });
   }
   return { cards, details };
 }

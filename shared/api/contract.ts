@@ -5,6 +5,7 @@ import type { Result } from './result';
 import type {
   CatalogSnapshot,
   ExampleSummary,
+  ExportedRun,
   FolderListing,
   FluxoEventListener,
   HostInfo,
@@ -15,6 +16,8 @@ import type {
   PreflightReport,
   RunDocument,
   RunFile,
+  RunFileChunk,
+  RunFolderListing,
   RunRecord,
   StartRunRequest,
   TargetProfile,
@@ -79,6 +82,8 @@ export interface FluxoServices {
     /** Native dialogs for workshop packs (.fluxopack). */
     openPack(): Promise<Result<string | null>>;
     savePack(suggestedName: string): Promise<Result<string | null>>;
+    /** Where to export a run: a native save dialog for a .zip or .tar.gz; E104 without one. */
+    saveArchive(suggestedName: string): Promise<Result<string | null>>;
   };
   runs: {
     start(request: StartRunRequest): Promise<Result<RunRecord>>;
@@ -91,6 +96,14 @@ export interface FluxoServices {
     preflight(request: StartRunRequest): Promise<Result<PreflightReport>>;
     /** The exact pipeline a past run ran (kept in its folder), with its record. */
     document(runId: string): Promise<Result<RunDocument>>;
+    /** Reads up to 1 MiB of a run file from `offset`: large tables are shown a page at a time. */
+    readRange(runId: string, path: string, offset: number, length: number): Promise<Result<RunFileChunk>>;
+    /** Lists a folder output of a run (a DICOM series, a folder of slices). */
+    listFiles(runId: string, path: string): Promise<Result<RunFolderListing>>;
+    /** Shows the run folder in the system's file manager; E104 where the host cannot (a browser). */
+    openFolder(runId: string): Promise<Result<{ path: string }>>;
+    /** Writes the run's outputs and logs to a .zip or .tar.gz at `dest`. */
+    export(runId: string, dest: string): Promise<Result<ExportedRun>>;
   };
 }
 
@@ -165,6 +178,7 @@ export const contract = {
     pickFile: z.tuple([z.array(z.string().regex(/^\.[a-z0-9]+$/)).max(20)]),
     openPack: z.tuple([]),
     savePack: z.tuple([z.string().max(200)]),
+    saveArchive: z.tuple([z.string().max(200).refine((s) => !s.includes('\0'), 'name must not contain NUL')]),
   },
   runs: {
     start: z.tuple([zStartRunRequest]),
@@ -174,6 +188,10 @@ export const contract = {
     readFile: z.tuple([zRunId, zPath]),
     preflight: z.tuple([zStartRunRequest]),
     document: z.tuple([zRunId]),
+    readRange: z.tuple([zRunId, zPath, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), z.number().int().min(1).max(1024 * 1024)]),
+    listFiles: z.tuple([zRunId, zPath]),
+    openFolder: z.tuple([zRunId]),
+    export: z.tuple([zRunId, zPath.refine((s) => /\.(zip|tar\.gz|tgz)$/i.test(s), 'must end with .zip or .tar.gz')]),
   },
 } satisfies ArgSchemas<FluxoServices>;
 

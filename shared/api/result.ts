@@ -62,6 +62,10 @@ export const ErrorCode = {
   // Run history (E46x).
   /** A past run kept no copy of its pipeline (made by an older Fluxo) or the copy is unreadable. */
   RunPipelineMissing: 'E460',
+  /** Results: exporting a run to an archive failed (disk full, no permission). */
+  ExportFailed: 'E420',
+  /** Results: the system could not open the run folder in its file manager. */
+  OpenFolderFailed: 'E421',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -269,6 +269,33 @@ export interface RunFile {
   base64: string;
 }
 
+/** A piece of a run file (runs.readRange): large tables are read a page at a time. */
+export interface RunFileChunk {
+  path: string;
+  /** The whole file's size in bytes. */
+  size: number;
+  offset: number;
+  base64: string;
+  /** True when this piece reaches the end of the file. */
+  eof: boolean;
+}
+
+/** The files of a folder output (runs.listFiles), e.g. a DICOM series; paths are run-relative. */
+export interface RunFolderListing {
+  path: string;
+  entries: Array<{ name: string; path: string; kind: 'file' | 'folder'; size: number }>;
+  /** True when the folder holds more entries than were listed. */
+  truncated: boolean;
+}
+
+/** The archive runs.export wrote. */
+export interface ExportedRun {
+  path: string;
+  format: 'zip' | 'tar.gz';
+  files: number;
+  bytes: number;
+}
+
 /** Events from the backend; delivered in batches (one message per tick). */
 export type FluxoEvent =
   | { type: 'run.started'; run: RunRecord }

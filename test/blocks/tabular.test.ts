@@ -254,6 +254,9 @@ describe('tabular blocks', { timeout: 240_000 }, () => {
     });
   });
 
+  interface CurveSeries { label: string; x: number[]; y: number[]; auc?: number; average_precision?: number; brier?: number }
+  interface CurveFile { positive_class: unknown; n_test: number; roc: CurveSeries[]; pr: CurveSeries[]; calibration: CurveSeries[] }
+
   describe('train-classifier and evaluate-classifier', () => {
     it.skipIf(!python)('gradient boosting trains, and its evaluation writes every curve, the subgroups and the predictions', () => {
       const train = ok(run('train-classifier', 'gb', { model: 'gradient_boosting', n_estimators: 100, learning_rate: 0.1 }, { train: data.cancerTrain }), 'train-classifier');
@@ -266,6 +269,27 @@ describe('tabular blocks', { timeout: 240_000 }, () => {
       expect(metrics.brier).toBeGreaterThan(0);
       expect(metrics.brier).toBeLessThan(0.1);
       for (const port of ['roc_curve', 'pr_curve', 'calibration', 'confusion_matrix']) expectPng(r.outputs[port]);
+
+      // The curves' points go beside the metrics, so the app draws them itself.
+      const curves = readJson(path.join(path.dirname(r.outputs.metrics ?? ''), 'curves.json')) as unknown as CurveFile;
+      expect(curves.positive_class).toBe(1);
+      expect(curves.n_test).toBe(143);
+      for (const kind of ['roc', 'pr', 'calibration'] as const) {
+        expect(curves[kind]).toHaveLength(1);
+        const [series] = curves[kind];
+        expect(series?.x.length).toBe(series?.y.length);
+        expect(series?.x.length).toBeGreaterThan(3);
+        for (const v of [...(series?.x ?? []), ...(series?.y ?? [])]) expect(v >= 0 && v <= 1).toBe(true);
+      }
+      const roc = curves.roc[0]!;
+      expect(roc.auc).toBe(metrics.roc_auc);
+      expect([roc.x[0], roc.y[0], roc.x.at(-1), roc.y.at(-1)]).toEqual([0, 0, 1, 1]);
+      // The trapezoid area under the saved points is the AUC the metrics report.
+      const area = roc.x.slice(1).reduce((a, x, i) => a + (x - roc.x[i]!) * (roc.y[i + 1]! + roc.y[i]!) / 2, 0);
+      expect(area).toBeCloseTo(metrics.roc_auc as number, 3);
+      expect(curves.pr[0]!.average_precision).toBe(metrics.average_precision);
+      expect(curves.pr[0]!.x).toEqual([...curves.pr[0]!.x].sort((a, b) => a - b));
+      expect(curves.calibration[0]!.brier).toBe(metrics.brier);
 
       // The confusion matrix counts agree with the predictions file.
       const predictions = readCsv(r.outputs.predictions ?? '');

@@ -2,10 +2,13 @@
 """Fluxo block "Evaluate classifier": scores a trained model on a held-out test table.
 
 Writes metrics (JSON, with the subgroup results), ROC, precision-recall and calibration curves and
-a confusion matrix (PNG), the metrics per subgroup (CSV) and one prediction per test row (CSV).
+a confusion matrix (PNG), the metrics per subgroup (CSV) and one prediction per test row (CSV). The
+points of the three curves also go to curves.json beside the metrics, so Fluxo draws them itself
+(readable, zoomable, with a text summary) instead of showing only the pictures.
 """
 import argparse
 import json
+import os
 
 import joblib  # noqa: F401  (load_model reads the model file with joblib)
 import matplotlib
@@ -39,6 +42,8 @@ MAX_EXACT_GROUPS = 10
 #: More groups than this cannot be told apart in a table or a report.
 MAX_GROUPS = 20
 SMALL_GROUP = 10
+#: Points kept per curve in curves.json: enough to draw it exactly at any window size.
+MAX_CURVE_POINTS = 400
 SUBGROUP_HEADER = ["column", "group", "n", "n_positive", "accuracy", "roc_auc", "precision", "recall", "f1"]
 
 
@@ -108,6 +113,36 @@ def draw_calibration(truth, proba, classes, positive, brier, title_model, path):
     ax.grid(alpha=0.3)
     fig.tight_layout()
     write_figure(fig, path)
+
+
+def thinned(xs, ys):
+    """At most MAX_CURVE_POINTS evenly spaced points of a curve, its first and last always kept."""
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if len(xs) > MAX_CURVE_POINTS:
+        keep = np.unique(np.linspace(0, len(xs) - 1, MAX_CURVE_POINTS).round().astype(int))
+        xs, ys = xs[keep], ys[keep]
+    return [round(float(v), 6) for v in xs], [round(float(v), 6) for v in ys]
+
+
+def curve_data(truth, proba, classes, positive, auc, brier):
+    """The points of the ROC, precision-recall and calibration curves, one series per curve drawn."""
+    roc, pr, calibration = [], [], []
+    for label, mask, k in one_vs_rest(truth, classes, positive):
+        fpr, tpr, _ = roc_curve(mask, proba[:, k])
+        x, y = thinned(fpr, tpr)
+        roc.append({"label": label, "auc": rounded(auc if positive is not None else roc_auc_score(mask, proba[:, k])),
+                    "x": x, "y": y})
+        precision, recall, _ = precision_recall_curve(mask, proba[:, k])
+        # sklearn returns recall from 1 down to 0; drawn from left to right it reads better ascending.
+        x, y = thinned(recall[::-1], precision[::-1])
+        pr.append({"label": label, "average_precision": rounded(average_precision_score(mask, proba[:, k])),
+                   "chance": rounded(float(mask.mean())), "x": x, "y": y})
+        observed, predicted = calibration_curve(mask, proba[:, k], n_bins=10, strategy="uniform")
+        x, y = thinned(predicted, observed)
+        calibration.append({"label": label, "brier": rounded(brier if positive is not None
+                                                            else brier_score_loss(mask, proba[:, k])),
+                            "x": x, "y": y})
+    return {"positive_class": positive, "n_test": int(len(truth)), "roc": roc, "pr": pr, "calibration": calibration}
 
 
 def draw_confusion(matrix, classes, target, path):
@@ -248,6 +283,8 @@ def main():
     })
 
     write_text(args.metrics, json.dumps(metrics, indent=2) + "\n")
+    curves_path = os.path.join(os.path.dirname(os.path.abspath(args.metrics)), "curves.json")
+    write_text(curves_path, json.dumps(curve_data(truth, proba, classes, positive, scores["roc_auc"], brier)) + "\n")
     predictions = pd.DataFrame({"row": np.arange(len(truth)), "actual": truth, "predicted": predicted})
     for k, cls in enumerate(classes):
         predictions["probability_%s" % cls] = np.round(proba[:, k], 6)
