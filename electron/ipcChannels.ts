@@ -19,8 +19,9 @@ export const CONTRACT_METHODS = {
   targets: ['list'],
   examples: ['list', 'open'],
   documents: ['open', 'save', 'browse'],
-  dialogs: ['openPipeline', 'savePipeline', 'pickFile'],
+  dialogs: ['openPipeline', 'savePipeline', 'pickFile', 'pickFolder'],
   runs: ['start', 'cancel', 'get', 'list', 'readFile'],
+  remote: ['browse'],
 } as const satisfies MethodLists;
 
 // INVARIANT: the build fails when FluxoServices gains a method that CONTRACT_METHODS lacks.

@@ -181,5 +181,6 @@ function nativeDialogs(pipelinesFolder: string): DialogProvider {
       return r.canceled || !r.filePath ? null : r.filePath;
     },
     pickFile: (extensions) => pickOne(pickFileOptions(extensions)),
+    pickFolder: () => pickOne({ title: 'Choose a folder', properties: ['openDirectory'] }),
   };
 }

@@ -11,6 +11,7 @@ import { describeIoError, writeFileAtomic } from './fsutil';
 import { loadCatalog, loadExampleIndex, loadTargets, summarizeExample } from './resources';
 import { userTargetsDir } from './paths';
 import { RunManager } from './runs';
+import { createRemoteService } from './remoteFiles';
 import type { Backend, BackendOptions } from './types';
 import { returningFailures } from './serve';
 import pkg from '../../package.json';
@@ -147,6 +148,9 @@ export function createBackend(options: BackendOptions): Backend {
       async pickFile(extensions) {
         return dialogs ? ok(await dialogs.pickFile(extensions)) : noDialogs();
       },
+      async pickFolder() {
+        return dialogs?.pickFolder ? ok(await dialogs.pickFolder()) : noDialogs();
+      },
     },
     runs: {
       async start(request) {
@@ -165,6 +169,7 @@ export function createBackend(options: BackendOptions): Backend {
         return ok(await runs.readFile(id, file));
       },
     },
+    remote: createRemoteService({ targets: getTargets, clusters: options.clusters }),
   });
 
   return {

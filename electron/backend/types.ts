@@ -6,6 +6,8 @@ export interface DialogProvider {
   openPipeline(): Promise<string | null>;
   savePipeline(suggestedName: string): Promise<string | null>;
   pickFile(extensions: string[]): Promise<string | null>;
+  /** A folder for a path param of kind "folder"; optional so older providers still fit. */
+  pickFolder?(): Promise<string | null>;
 }
 
 export interface BackendOptions {

@@ -9,6 +9,7 @@ import type {
   FluxoEventListener,
   HostInfo,
   OpenedDocument,
+  RemoteListing,
   RunFile,
   RunRecord,
   StartRunRequest,
@@ -49,6 +50,8 @@ export interface FluxoServices {
     openPipeline(): Promise<Result<string | null>>;
     savePipeline(suggestedName: string): Promise<Result<string | null>>;
     pickFile(extensions: string[]): Promise<Result<string | null>>;
+    /** A native folder picker; E104 where the host has none. Null when the user cancels. */
+    pickFolder(): Promise<Result<string | null>>;
   };
   runs: {
     start(request: StartRunRequest): Promise<Result<RunRecord>>;
@@ -57,6 +60,13 @@ export interface FluxoServices {
     list(): Promise<Result<RunRecord[]>>;
     /** Reads a file of a run (figures, metrics, report) for display; confined to the run folder. */
     readFile(runId: string, path: string): Promise<Result<RunFile>>;
+  };
+  remote: {
+    /**
+     * Lists a folder on a cluster target over SFTP, for picking data already there. `path` null:
+     * the profile's work root when it exists, else the user's home folder.
+     */
+    browse(targetId: string, path: string | null): Promise<Result<RemoteListing>>;
   };
 }
 
@@ -98,6 +108,7 @@ export const contract = {
     openPipeline: z.tuple([]),
     savePipeline: z.tuple([z.string().max(200)]),
     pickFile: z.tuple([z.array(z.string().regex(/^\.[a-z0-9]+$/)).max(20)]),
+    pickFolder: z.tuple([]),
   },
   runs: {
     start: z.tuple([
@@ -121,6 +132,13 @@ export const contract = {
     get: z.tuple([zRunId]),
     list: z.tuple([]),
     readFile: z.tuple([zRunId, zPath]),
+  },
+  remote: {
+    // Remote paths are POSIX and absolute: no "~", no NUL, no line breaks.
+    browse: z.tuple([
+      z.string().regex(/^[a-z][a-z0-9-]{0,47}$/, 'not a target id'),
+      z.string().max(4096).regex(/^\/[^\0\r\n]*$/, 'must be an absolute path on the cluster').nullable(),
+    ]),
   },
 } satisfies ArgSchemas<FluxoServices>;
 

@@ -53,6 +53,10 @@ export const ErrorCode = {
   SubmitRefused: 'E505',
   /** The user cancelled a prompt (password, code, host key). */
   LoginCancelled: 'E506',
+  /** A remote folder to browse does not exist (inspector's remote path browser). */
+  RemotePathMissing: 'E520',
+  /** A remote folder to browse may not be read by this account. */
+  RemotePathDenied: 'E521',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
