@@ -3,6 +3,7 @@ import type { FolderListing } from '../../shared/api';
 import { DOCUMENT_EXTENSION } from '../../shared/document';
 import { joinPath } from '../actions/files';
 import { getApi } from '../api/client';
+import { t as tInspector } from '../i18n';
 import type { FileDialogRequest } from '../state/appStore';
 import { capitalize, useAppStore } from '../state/appStore';
 import { DialogFrame } from './DialogFrame';
@@ -37,6 +38,7 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
     if (result.ok) {
       setListing(result.value);
       setError(null);
+      if (request.mode === 'folder') setValue(result.value.folder);
     } else {
       setError(`${capitalize(result.error.message)}${result.error.hint ? ` ${result.error.hint}` : ''}`);
     }
@@ -49,7 +51,7 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
   }, [browse, request.folder]);
 
   const entries = (listing?.entries ?? []).filter(
-    (e) => e.kind === 'folder' || request.mode !== 'pick' || !request.extensions?.length || request.extensions.some((x) => e.name.toLowerCase().endsWith(x)),
+    (e) => e.kind === 'folder' || (request.mode !== 'folder' && (request.mode !== 'pick' || !request.extensions?.length || request.extensions.some((x) => e.name.toLowerCase().endsWith(x)))),
   );
 
   const resolvePath = (): string | null => {
@@ -80,8 +82,8 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
     answerPath(path);
   };
 
-  const action = request.mode === 'save' ? 'Save' : request.mode === 'open' ? 'Open' : 'Choose';
-  const fieldLabel = request.mode === 'save' ? 'File name' : 'File path';
+  const action = request.mode === 'save' ? 'Save' : request.mode === 'open' ? 'Open' : request.mode === 'folder' ? tInspector('inspector:fileDialog.chooseFolder') : 'Choose';
+  const fieldLabel = request.mode === 'save' ? 'File name' : request.mode === 'folder' ? tInspector('inspector:fileDialog.folderPath') : 'File path';
 
   return (
     <DialogFrame title={request.title} onEscape={() => answerPath(null)} className="file-dialog" initialFocus="input">
@@ -103,7 +105,7 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
           Contents of {listing?.folder ?? 'the folder'}
         </p>
         <ul className="file-list" aria-labelledby={listLabelId} aria-busy={loading}>
-          {entries.length === 0 && !loading && <li className="file-list-empty">{request.mode === 'pick' ? 'No matching files here. Type the path of the file below.' : 'This folder has no pipelines.'}</li>}
+          {entries.length === 0 && !loading && <li className="file-list-empty">{request.mode === 'folder' ? tInspector('inspector:fileDialog.noFolders') : request.mode === 'pick' ? 'No matching files here. Type the path of the file below.' : 'This folder has no pipelines.'}</li>}
           {entries.map((e) => (
             <li key={e.path}>
               {e.kind === 'folder' ? (
