@@ -37,7 +37,8 @@ function kindOf(st: RemoteStat | null): Kind {
 /** An SSH failure as a Result a person can act on: what happened, on which cluster, what to do. */
 export function sshErrorResult<T>(e: unknown, profile: SlurmProfile): Result<T> {
   if (!(e instanceof SshError)) return err(ErrorCode.Internal, `${profile.title}: ${e instanceof Error ? e.message : String(e)}`);
-  const hint = e.hint ?? undefined;
+  // The transport's hints name the command generically; here the target is known.
+  const hint = e.hint?.replace(/\bTARGET\b/g, profile.id) ?? undefined;
   switch (e.kind) {
     case 'host-key-changed':
       return err(ErrorCode.HostKeyChanged, `${profile.title}: the host key of the cluster has changed, so Fluxo did not log in. ${e.message}`, hint ?? 'Ask the cluster support whether the key changed; if it did, remove the old key from known_hosts.');

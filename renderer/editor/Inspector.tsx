@@ -16,6 +16,7 @@ import { ParamField } from './inspector/ParamField';
 import { ResourcesSection } from './inspector/ResourcesSection';
 import { ScriptSection } from './inspector/ScriptSection';
 import { useChosenTarget } from './inspector/useTarget';
+import { LockIcon } from './inspector/LockIcon';
 
 /** Settings of the selected step, generated from its block definition. */
 export function Inspector() {
@@ -77,7 +78,7 @@ function StepInspector({ step, block }: { step: Step; block: BlockDefinition }) 
       <p className="inspector-description">{block.description}</p>
       {graphLock !== 'none' && (
         <p className="inspector-lock-banner" role="note">
-          <span aria-hidden="true">🔒 </span>
+          <LockIcon /> 
           {graphLock === 'instructor' ? (lock?.message ? t('lock.bannerWithMessage', { message: lock.message }) : t('lock.banner')) : t('lock.pastRunBanner')}
         </p>
       )}

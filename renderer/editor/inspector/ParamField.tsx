@@ -5,6 +5,7 @@ import { checkParamValue, effectiveParamValue } from '../../../shared/catalog';
 import type { ParamValue, Step } from '../../../shared/document';
 import { useDocumentStoreApi } from '../../state/hooks';
 import { labellingOf, numberHint, ParamWidget } from '../paramWidgets';
+import { LockIcon } from './LockIcon';
 
 export type FieldLock = 'none' | 'instructor' | 'past-run';
 
@@ -46,7 +47,7 @@ export function ParamField({ def, step, lock }: { def: ParamDef; step: Step; loc
       )}
       {lock !== 'none' && (
         <p id={ids.lock} className="field-lock">
-          <span aria-hidden="true">🔒 </span>
+          <LockIcon /> 
           {lock === 'instructor' ? t('lock.instructor') : t('lock.pastRun')}
         </p>
       )}

@@ -32,7 +32,10 @@ export function RemoteBrowser({ target, title, pick, extensions, start, onClose 
         setListing(r.value);
         setError(null);
         if (pick === 'folder') setValue(r.value.folder);
-      } else setError(`${capitalize(r.error.message)}${r.error.hint ? ` ${r.error.hint}` : ''}`);
+      } else {
+        const message = capitalize(r.error.message.trim());
+        setError(`${message}${/[.!?]$/.test(message) ? '' : '.'}${r.error.hint ? ` ${r.error.hint}` : ''}`);
+      }
     },
     [target.id, pick],
   );
@@ -69,7 +72,8 @@ export function RemoteBrowser({ target, title, pick, extensions, start, onClose 
         <p id={listLabelId} className="visually-hidden">
           {t('remote.contents', { folder: listing?.folder ?? '' })}
         </p>
-        <ul className="file-list" aria-labelledby={listLabelId} aria-busy={loading}>
+        {/* Without a listing the error alone says what happened; an empty box would only add noise. */}
+        {(listing || !error) && <ul className="file-list" aria-labelledby={listLabelId} aria-busy={loading}>
           {loading && !listing && <li className="file-list-empty">{t('remote.connecting', { target: target.title })}</li>}
           {!loading && listing && entries.length === 0 && <li className="file-list-empty">{pick === 'folder' ? t('remote.noFolders') : t('remote.noFiles')}</li>}
           {entries.map((e) => (
@@ -85,9 +89,9 @@ export function RemoteBrowser({ target, title, pick, extensions, start, onClose 
               )}
             </li>
           ))}
-        </ul>
+        </ul>}
         {error && (
-          <p id={errorId} className="field-error" role="alert">
+          <p id={errorId} className="field-error remote-error" role="alert">
             {error}
           </p>
         )}

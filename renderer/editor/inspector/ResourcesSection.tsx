@@ -10,6 +10,7 @@ import { NO_RUN_OPTIONS, useAppStore } from '../../state/appStore';
 import { useDocumentStoreApi } from '../../state/hooks';
 import { parseTypedNumber } from '../paramWidgets';
 import type { FieldLock } from './ParamField';
+import { LockIcon } from './LockIcon';
 
 type T = (key: string, options?: Record<string, unknown>) => string;
 type Parsed = { ok: true; value: number | undefined } | { ok: false; message: string };
@@ -28,6 +29,11 @@ export function parseDuration(text: string): number | null | undefined {
 /** 90 -> "1:30". */
 export function formatDuration(minutes: number): string {
   return `${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, '0')}`;
+}
+
+/** 1440 -> "24 h", 90 -> "1:30 h". */
+export function formatLimitTime(minutes: number): string {
+  return minutes % 60 === 0 ? `${minutes / 60} h` : `${formatDuration(minutes)} h`;
 }
 
 const gb = (mb: number) => Math.round((mb / 1024) * 100) / 100;
@@ -162,7 +168,7 @@ export function ResourcesSection({ step, block, target, blocks, lock }: { step: 
             partition: partition.title ? `${partition.name} (${partition.title})` : partition.name,
             cpus: partition.maxCpus ?? unknown,
             memory: partition.maxMemoryMb === null ? unknown : formatMemory(partition.maxMemoryMb),
-            time: partition.maxTimeMinutes === null ? unknown : formatDuration(partition.maxTimeMinutes),
+            time: partition.maxTimeMinutes === null ? unknown : formatLimitTime(partition.maxTimeMinutes),
             gpus: partition.maxGpus ?? unknown,
           })
         : null
@@ -253,7 +259,7 @@ export function ResourcesSection({ step, block, target, blocks, lock }: { step: 
       )}
       {lock !== 'none' && (
         <p className="field-lock">
-          <span aria-hidden="true">🔒 </span>
+          <LockIcon /> 
           {lock === 'instructor' ? t('lock.instructor') : t('lock.pastRun')}
         </p>
       )}

@@ -99,7 +99,7 @@ describe('resources', () => {
 
   it("on a cluster it shows the partition's limits and warns in the compiler's words when a value exceeds them", () => {
     const { store } = renderInspector([train, source], { doc: pipeline(), targetId: 'lab' });
-    expect(screen.getByText('Partition cpu (CPU) allows per node: 8 CPUs, 15.63 GB memory, 24:00 hours, 0 GPUs.')).toBeTruthy();
+    expect(screen.getByText('Partition cpu (CPU) allows per node: 8 CPUs, 15.63 GB of memory and 0 GPUs, for at most 24 h.')).toBeTruthy();
     const cpus = screen.getByLabelText('CPUs');
     fireEvent.change(cpus, { target: { value: '64' } });
     const warning = 'Train: partition cpu allows at most 8 CPUs per node; this step asks for 64';
@@ -115,7 +115,7 @@ describe('resources', () => {
     expect([...partition.options].map((o) => o.textContent)).toEqual(['Default (cpu)', 'cpu — CPU', 'gpu — GPU']);
     fireEvent.change(partition, { target: { value: 'gpu' } });
     expect(resources(store)?.partition).toBe('gpu');
-    expect(screen.getByText(/Partition gpu \(GPU\) allows per node: 8 CPUs, 15.63 GB memory, 24:00 hours, 2 GPUs\./)).toBeTruthy();
+    expect(screen.getByText(/Partition gpu \(GPU\) allows per node: 8 CPUs, 15.63 GB of memory and 2 GPUs, for at most 24 h\./)).toBeTruthy();
   });
 
   it('parses and prints durations as hours:minutes', () => {
