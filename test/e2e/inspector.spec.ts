@@ -1,11 +1,19 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
 import { expect, snap, test } from './fixtures';
 import { EditorPage } from './pages/EditorPage';
 import { InspectorPage } from './pages/InspectorPage';
 import { StartPage } from './pages/StartPage';
 
 const LAB = 'Test cluster (loopback)';
+
+/** Serious and critical accessibility violations inside `selector`, as "rule: target" lines. */
+async function axeViolations(page: Page, selector: string): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).include(selector).analyze();
+  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+}
 
 test('the DICOM example: a param change shows in the batch script, and resources over a partition limit are warned about', async ({ fluxo }, testInfo) => {
   const { page } = fluxo;
@@ -68,6 +76,7 @@ test('the DICOM example: a param change shows in the batch script, and resources
   await expect(inspector.root.getByText("On Test cluster (loopback) this step uses the cluster's installed tools (python3).")).toBeVisible();
   await inspector.section('Software environment').scrollIntoViewIfNeeded();
   await snap(page, testInfo, 'inspector-script-cluster');
+  expect(await axeViolations(page, '.inspector')).toEqual([]);
 });
 
 test('the cluster browser opens from a path field, is keyboard operable, and says why it cannot list', async ({ fluxo }, testInfo) => {
@@ -88,6 +97,7 @@ test('the cluster browser opens from a path field, is keyboard operable, and say
   // The browser host has no one to accept a first-contact host key, so the lab is refused in words.
   await expect(dialog.getByRole('alert')).toContainText(/Test cluster \(loopback\)/);
   await snap(page, testInfo, 'inspector-remote-browser-error');
+  expect(await axeViolations(page, '.remote-browser')).toEqual([]);
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
   await expect(browse.first()).toBeFocused();
@@ -122,4 +132,5 @@ test("a student's locked pipeline: only the instructor's marked param can change
   await expect(inspector.dataField('segment', 'min_volume_ml')).toHaveAccessibleDescription(/Locked by your instructor/);
   await inspector.dataField('segment', 'min_volume_ml').scrollIntoViewIfNeeded();
   await snap(page, testInfo, 'inspector-locked');
+  expect(await axeViolations(page, '.inspector')).toEqual([]);
 });
