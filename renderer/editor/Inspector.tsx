@@ -18,6 +18,8 @@ import { ScriptSection } from './inspector/ScriptSection';
 import { useChosenTarget } from './inspector/useTarget';
 import { LockIcon } from './inspector/LockIcon';
 
+const NO_BLOCKS: BlockDefinition[] = [];
+
 /** Settings of the selected step, generated from its block definition. */
 export function Inspector() {
   const { t } = useTranslation('inspector');
@@ -58,7 +60,7 @@ function StepInspector({ step, block }: { step: Step; block: BlockDefinition }) 
   const store = useDocumentStoreApi();
   const lock = useDocument((s) => s.doc.lock);
   const readOnly = useDocument((s) => s.readOnly);
-  const blocks = useAppStore((s) => s.catalog?.blocks ?? []);
+  const blocks = useAppStore((s) => s.catalog?.blocks ?? NO_BLOCKS);
   const target = useChosenTarget();
   const problems = useDocument(useShallow((s) => s.problems.filter((p) => p.stepId === step.id && !p.field?.match(/^[a-z_0-9]+$/)).map((p) => p.message)));
   const labelId = useId();
