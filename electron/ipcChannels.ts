@@ -21,8 +21,9 @@ export const CONTRACT_METHODS = {
   documents: ['open', 'save', 'browse', 'recent', 'forgetRecent'],
   autosave: ['write', 'heartbeat', 'discard', 'recoverable'],
   workshops: ['export', 'open', 'original'],
-  dialogs: ['openPipeline', 'savePipeline', 'pickFile', 'openPack', 'savePack', 'saveArchive'],
+  dialogs: ['openPipeline', 'savePipeline', 'pickFile', 'openPack', 'savePack', 'saveArchive', 'pickFolder'],
   runs: ['start', 'cancel', 'get', 'list', 'readFile', 'preflight', 'document', 'readRange', 'listFiles', 'openFolder', 'export'],
+  remote: ['browse'],
 } as const satisfies MethodLists;
 
 // INVARIANT: the build fails when FluxoServices gains a method that CONTRACT_METHODS lacks.

@@ -210,5 +210,6 @@ function nativeDialogs(pipelinesFolder: string): DialogProvider {
       const r = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
       return r.canceled || !r.filePath ? null : r.filePath;
     },
+    pickFolder: () => pickOne({ title: 'Choose a folder', properties: ['openDirectory'] }),
   };
 }

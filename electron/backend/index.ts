@@ -17,6 +17,7 @@ import { Workshops } from './workshops';
 import { preflightRun } from './preflight';
 import { readRunDocument } from './runHistory';
 import { exportRun, listFolder, readRange } from './runFiles';
+import { createRemoteService } from './remoteFiles';
 import type { Backend, BackendOptions } from './types';
 import { returningFailures } from './serve';
 import pkg from '../../package.json';
@@ -212,6 +213,9 @@ export function createBackend(options: BackendOptions): Backend {
       async saveArchive(name) {
         return dialogs?.saveArchive ? ok(await dialogs.saveArchive(name)) : noDialogs();
       },
+      async pickFolder() {
+        return dialogs?.pickFolder ? ok(await dialogs.pickFolder()) : noDialogs();
+      },
     },
     runs: {
       async start(request) {
@@ -252,6 +256,7 @@ export function createBackend(options: BackendOptions): Backend {
         return ok(await exportRun(await runs.get(id), dest));
       },
     },
+    remote: createRemoteService({ targets: getTargets, clusters: options.clusters }),
   });
 
   return {

@@ -10,6 +10,8 @@ export interface DialogProvider {
   savePack?(suggestedName: string): Promise<string | null>;
   /** A save dialog for a run archive (.zip, .tar.gz). */
   saveArchive?(suggestedName: string): Promise<string | null>;
+  /** A folder for a path param of kind "folder"; optional so older providers still fit. */
+  pickFolder?(): Promise<string | null>;
 }
 
 export interface BackendOptions {

@@ -39,6 +39,7 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
     if (result.ok) {
       setListing(result.value);
       setError(null);
+      if (request.mode === 'folder') setValue(result.value.folder);
     } else {
       setError(`${capitalize(result.error.message)}${result.error.hint ? ` ${result.error.hint}` : ''}`);
     }
@@ -51,7 +52,7 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
   }, [browse, request.folder]);
 
   const entries = (listing?.entries ?? []).filter(
-    (e) => e.kind === 'folder' || request.mode === 'save' || !request.extensions?.length || request.extensions.some((x) => e.name.toLowerCase().endsWith(x)),
+    (e) => e.kind === 'folder' || (request.mode !== 'folder' && (request.mode === 'save' || !request.extensions?.length || request.extensions.some((x) => e.name.toLowerCase().endsWith(x)))),
   );
 
   const resolvePath = (): string | null => {
@@ -83,8 +84,8 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
     answerPath(path);
   };
 
-  const action = request.mode === 'save' ? t('common:save') : request.mode === 'open' ? t('fileDialog.open') : t('fileDialog.choose');
-  const fieldLabel = request.mode === 'save' ? t('fileDialog.fileName') : t('fileDialog.filePath');
+  const action = request.mode === 'save' ? t('common:save') : request.mode === 'open' ? t('fileDialog.open') : request.mode === 'folder' ? t('inspector:fileDialog.chooseFolder') : t('fileDialog.choose');
+  const fieldLabel = request.mode === 'save' ? t('fileDialog.fileName') : request.mode === 'folder' ? t('inspector:fileDialog.folderPath') : t('fileDialog.filePath');
 
   return (
     <DialogFrame title={request.title} onEscape={() => answerPath(null)} className="file-dialog" initialFocus="input">
@@ -106,7 +107,7 @@ function FileDialogBody({ request }: { request: FileDialogRequest }) {
           {listing ? t('fileDialog.contentsOf', { folder: listing.folder }) : t('fileDialog.contentsOfFolder')}
         </p>
         <ul className="file-list" aria-labelledby={listLabelId} aria-busy={loading}>
-          {entries.length === 0 && !loading && <li className="file-list-empty">{request.mode === 'pick' ? t('fileDialog.noMatchingFiles') : t('fileDialog.noPipelines')}</li>}
+          {entries.length === 0 && !loading && <li className="file-list-empty">{request.mode === 'folder' ? t('inspector:fileDialog.noFolders') : request.mode === 'pick' ? t('fileDialog.noMatchingFiles') : t('fileDialog.noPipelines')}</li>}
           {entries.map((e) => (
             <li key={e.path}>
               {e.kind === 'folder' ? (

@@ -46,11 +46,11 @@ describe('palette and inspector', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Train classifier' }));
     expect(screen.getByLabelText('Regularisation (C)')).toBeTruthy();
     expect(screen.queryByLabelText('Number of trees')).toBeNull();
-    fireEvent.change(screen.getByLabelText('Model'), { target: { value: 'random_forest' } });
+    fireEvent.click(screen.getByRole('radio', { name: 'Random forest' }));
     expect(screen.queryByLabelText('Regularisation (C)')).toBeNull();
     const trees = screen.getByLabelText('Number of trees') as HTMLInputElement;
     expect(trees.value).toBe('200');
-    expect(trees.min).toBe('10');
+    expect(trees.getAttribute('aria-valuemin')).toBe('10');
     expect(store.getState().doc.steps[0]!.params.model).toBe('random_forest');
   });
 

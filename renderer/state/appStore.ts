@@ -39,7 +39,8 @@ export interface ModalRequest {
 /** The in-app file dialog (the browser host has no native one). */
 export interface FileDialogRequest {
   id: number;
-  mode: 'open' | 'save' | 'pick';
+  /** "folder": choose a folder (a path param of kind folder). */
+  mode: 'open' | 'save' | 'pick' | 'folder';
   title: string;
   /** Folder to start in; null = the pipelines folder. */
   folder: string | null;

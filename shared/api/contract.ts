@@ -15,6 +15,7 @@ import type {
   RecoverableWork,
   PreflightReport,
   RunDocument,
+  RemoteListing,
   RunFile,
   RunFileChunk,
   RunFolderListing,
@@ -84,6 +85,8 @@ export interface FluxoServices {
     savePack(suggestedName: string): Promise<Result<string | null>>;
     /** Where to export a run: a native save dialog for a .zip or .tar.gz; E104 without one. */
     saveArchive(suggestedName: string): Promise<Result<string | null>>;
+    /** A native folder picker; E104 where the host has none. Null when the user cancels. */
+    pickFolder(): Promise<Result<string | null>>;
   };
   runs: {
     start(request: StartRunRequest): Promise<Result<RunRecord>>;
@@ -104,6 +107,13 @@ export interface FluxoServices {
     openFolder(runId: string): Promise<Result<{ path: string }>>;
     /** Writes the run's outputs and logs to a .zip or .tar.gz at `dest`. */
     export(runId: string, dest: string): Promise<Result<ExportedRun>>;
+  };
+  remote: {
+    /**
+     * Lists a folder on a cluster target over SFTP, for picking data already there. `path` null:
+     * the profile's work root when it exists, else the user's home folder.
+     */
+    browse(targetId: string, path: string | null): Promise<Result<RemoteListing>>;
   };
 }
 
@@ -179,6 +189,7 @@ export const contract = {
     openPack: z.tuple([]),
     savePack: z.tuple([z.string().max(200)]),
     saveArchive: z.tuple([z.string().max(200).refine((s) => !s.includes('\0'), 'name must not contain NUL')]),
+    pickFolder: z.tuple([]),
   },
   runs: {
     start: z.tuple([zStartRunRequest]),
@@ -192,6 +203,13 @@ export const contract = {
     listFiles: z.tuple([zRunId, zPath]),
     openFolder: z.tuple([zRunId]),
     export: z.tuple([zRunId, zPath.refine((s) => /\.(zip|tar\.gz|tgz)$/i.test(s), 'must end with .zip or .tar.gz')]),
+  },
+  remote: {
+    // Remote paths are POSIX and absolute: no "~", no NUL, no line breaks.
+    browse: z.tuple([
+      z.string().regex(/^[a-z][a-z0-9-]{0,47}$/, 'not a target id'),
+      z.string().max(4096).regex(/^\/[^\0\r\n]*$/, 'must be an absolute path on the cluster').nullable(),
+    ]),
   },
 } satisfies ArgSchemas<FluxoServices>;
 

@@ -66,6 +66,10 @@ export const ErrorCode = {
   ExportFailed: 'E420',
   /** Results: the system could not open the run folder in its file manager. */
   OpenFolderFailed: 'E421',
+  /** A remote folder to browse does not exist (inspector's remote path browser). */
+  RemotePathMissing: 'E520',
+  /** A remote folder to browse may not be read by this account. */
+  RemotePathDenied: 'E521',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

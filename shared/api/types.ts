@@ -50,6 +50,16 @@ export interface FolderListing {
   entries: Array<{ name: string; path: string; kind: 'file' | 'folder' }>;
 }
 
+/** A folder on a cluster, listed over SFTP for the inspector's remote path browser. */
+export interface RemoteListing {
+  /** Absolute path of the folder listed. */
+  folder: string;
+  /** Its parent; null at "/". */
+  parent: string | null;
+  /** Sub-folders first, then files, each by name; hidden entries (".name") left out. */
+  entries: Array<{ name: string; path: string; kind: 'file' | 'folder' | 'other'; size: number }>;
+}
+
 export type StepState = 'waiting' | 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped';
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 

@@ -62,6 +62,8 @@ export const zParamDef = z.discriminatedUnion('type', [
     required: z.boolean().default(true),
     pattern: z.string().optional(),
     maxLength: z.number().int().positive().default(1000),
+    /** A text area instead of one line (a prompt, a list of ids). */
+    multiline: z.boolean().optional(),
   }),
   z.object({
     ...paramBase,
@@ -70,6 +72,10 @@ export const zParamDef = z.discriminatedUnion('type', [
     required: z.boolean().default(true),
     min: z.number().int().optional(),
     max: z.number().int().optional(),
+    /** What the number counts, shown beside the field ("slices", "voxels"). */
+    unit: z.string().max(20).optional(),
+    /** Increment of the field's arrows (default 1). */
+    step: z.number().int().positive().optional(),
   }),
   z.object({
     ...paramBase,
@@ -78,6 +84,10 @@ export const zParamDef = z.discriminatedUnion('type', [
     required: z.boolean().default(true),
     min: z.number().optional(),
     max: z.number().optional(),
+    /** Unit shown beside the field ("mm", "mL", "HU"). */
+    unit: z.string().max(20).optional(),
+    /** Increment of the field's arrows; absent: any value. */
+    step: z.number().positive().optional(),
   }),
   z.object({
     ...paramBase,
@@ -88,7 +98,8 @@ export const zParamDef = z.discriminatedUnion('type', [
   z.object({
     ...paramBase,
     type: z.literal('choice'),
-    choices: z.array(z.object({ value: z.string().min(1), title: z.string().min(1) })).min(1),
+    /** `help` says what choosing it means; shown beside each option when there are few. */
+    choices: z.array(z.object({ value: z.string().min(1), title: z.string().min(1), help: z.string().optional() })).min(1),
     default: z.string().optional(),
     required: z.boolean().default(true),
   }),

@@ -124,7 +124,7 @@ export async function newUserJourney(app: FluxoApp, testInfo: TestInfo): Promise
   await editor.selectStep('train');
   await expect(editor.field('Regularisation (C)')).toBeVisible();
   await expect(editor.field('Number of trees')).toHaveCount(0);
-  await editor.field('Model').selectOption({ label: 'Random forest' });
+  await editor.inspector.getByRole('radio', { name: 'Random forest' }).check();
   await expect(editor.field('Regularisation (C)')).toHaveCount(0);
   const trees = editor.field('Number of trees');
   await expect(trees).toHaveValue('200');
