@@ -5,6 +5,7 @@ import { backToStart, newPipeline, openPipeline, save, saveAs } from '../actions
 import { cancelRun, startRun } from '../actions/run';
 import { useAppStore } from '../state/appStore';
 import { useDocument, useDocumentStoreApi, useSession } from '../state/hooks';
+import { CanvasToolbarButtons } from './canvas/CanvasToolbarButtons';
 
 export function Toolbar() {
   const store = useDocumentStoreApi();
@@ -39,6 +40,7 @@ export function Toolbar() {
           Save as…
         </button>
       </div>
+      <CanvasToolbarButtons />
       <div className="toolbar-name">
         <label htmlFor={nameId} className="visually-hidden">
           Pipeline name
