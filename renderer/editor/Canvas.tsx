@@ -37,9 +37,14 @@ function LockBanner() {
   if (!readOnly && lockMessage === null) return null;
   return (
     <div className="canvas-banner" role="note" data-testid="canvas-lock-banner">
-      <span aria-hidden="true">🔒</span>
-      <span>{readOnly ? t('banner.readOnly') : t('banner.locked')}</span>
-      {!readOnly && lockMessage && <span className="canvas-banner-message">{lockMessage}</span>}
+      <svg className="canvas-banner-icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">
+        <rect x="3" y="7" width="10" height="7" rx="1.5" fill="currentColor" />
+        <path d="M5.5 7V5a2.5 2.5 0 0 1 5 0v2" fill="none" stroke="currentColor" strokeWidth="1.6" />
+      </svg>
+      <span className="canvas-banner-text">
+        <strong>{readOnly ? t('banner.readOnly') : t('banner.locked')}</strong>
+        {!readOnly && lockMessage && <span className="canvas-banner-message">{lockMessage}</span>}
+      </span>
     </div>
   );
 }

@@ -15,11 +15,11 @@ export function CanvasToolbarButtons() {
   const canRedo = useStore(history(store), (s) => s.futureStates.length > 0) && !readOnly;
   return (
     <div className="toolbar-group" role="group" aria-label={t('toolbar.group')}>
-      <button type="button" className="button" onClick={commands.undo} disabled={!canUndo} aria-keyshortcuts="Control+Z" title={t('toolbar.undoHint')}>
-        {t('toolbar.undo')}
+      <button type="button" className="button canvas-icon-button" onClick={commands.undo} disabled={!canUndo} aria-keyshortcuts="Control+Z" aria-label={t('toolbar.undo')} title={t('toolbar.undoHint')}>
+        <span aria-hidden="true">↶</span>
       </button>
-      <button type="button" className="button" onClick={commands.redo} disabled={!canRedo} aria-keyshortcuts="Control+Shift+Z" title={t('toolbar.redoHint')}>
-        {t('toolbar.redo')}
+      <button type="button" className="button canvas-icon-button" onClick={commands.redo} disabled={!canRedo} aria-keyshortcuts="Control+Shift+Z" aria-label={t('toolbar.redo')} title={t('toolbar.redoHint')}>
+        <span aria-hidden="true">↷</span>
       </button>
       <button type="button" className="button" onClick={() => void commands.tidy()} disabled={!editable} aria-keyshortcuts="Shift+L" title={t('toolbar.tidyHint')}>
         {t('toolbar.tidy')}
@@ -27,8 +27,8 @@ export function CanvasToolbarButtons() {
       <button type="button" className="button" onClick={commands.addNote} disabled={!editable} aria-keyshortcuts="Shift+N">
         {t('toolbar.addNote')}
       </button>
-      <button type="button" className="button subtle" onClick={commands.openHelp} aria-keyshortcuts="Shift+?">
-        {t('toolbar.shortcuts')}
+      <button type="button" className="button canvas-icon-button" onClick={commands.openHelp} aria-keyshortcuts="Shift+?" aria-label={t('toolbar.shortcuts')} title={t('toolbar.shortcuts')}>
+        <span aria-hidden="true">?</span>
       </button>
     </div>
   );

@@ -1,4 +1,3 @@
-import { useReactFlow } from '@xyflow/react';
 import { useMemo } from 'react';
 import { useAppStore } from '../../state/appStore';
 import type { Position } from '../../state/documentStore';
@@ -31,7 +30,6 @@ export interface CanvasCommands {
 /** Every canvas command, shared by the toolbar buttons and the keyboard shortcuts. */
 export function useCanvasCommands(): CanvasCommands {
   const store = useDocumentStoreApi();
-  const { screenToFlowPosition } = useReactFlow();
   return useMemo<CanvasCommands>(() => {
     const selected = () => {
       const { doc, selection } = store.getState();
@@ -77,13 +75,13 @@ export function useCanvasCommands(): CanvasCommands {
       },
       fit: () => store.getState().requestFit(),
       addNote() {
-        const canvas = document.querySelector('.canvas .react-flow');
-        const box = canvas?.getBoundingClientRect();
-        const at = box && box.width > 0 ? screenToFlowPosition({ x: box.left + box.width / 2 - 110, y: box.top + box.height / 2 - 70 }) : undefined;
-        const id = store.getState().addNote(at);
-        if (id) canvasUi.getState().setEditingNote(id);
+        // A free place beside the steps (never on top of one), then into view like a new step.
+        const id = store.getState().addNote();
+        if (!id) return;
+        store.getState().requestFit();
+        canvasUi.getState().setEditingNote(id);
       },
       openHelp: () => canvasUi.getState().setHelpOpen(true),
     };
-  }, [store, screenToFlowPosition]);
+  }, [store]);
 }
