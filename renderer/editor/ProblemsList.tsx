@@ -6,9 +6,10 @@ import { useDocument, useDocumentStoreApi } from '../state/hooks';
 
 /** The element a problem's field is shown in: an inspector input, or the port's handle on the canvas. */
 export function fieldElement(stepId: string, field: string): HTMLElement | null {
+  const q = (v: string) => `"${v.replace(/["\\]/g, '\\$&')}"`;
   const port = /^(inputs|outputs)\.(.+)$/.exec(field);
-  if (port) return document.querySelector<HTMLElement>(`[data-testid="${CSS.escape(`handle-${stepId}-${port[1] === 'inputs' ? 'in' : 'out'}-${port[2]}`)}"]`);
-  return document.querySelector<HTMLElement>(`[data-step="${CSS.escape(stepId)}"] [data-field="${CSS.escape(field)}"]`);
+  if (port) return document.querySelector<HTMLElement>(`[data-testid=${q(`handle-${stepId}-${port[1] === 'inputs' ? 'in' : 'out'}-${port[2]}`)}]`);
+  return document.querySelector<HTMLElement>(`[data-step=${q(stepId)}] [data-field=${q(field)}]`);
 }
 
 /** Every validation problem; a button per problem selects and centres its step, then focuses its field. */
