@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, snap, test } from './fixtures';
 import { CanvasPage } from './pages/CanvasPage';
 import { StartPage } from './pages/StartPage';
@@ -97,6 +98,18 @@ test('the canvas: undo and redo, copy and paste, a sticky note, tidy up, keyboar
   await expect(note.locator('.note-node')).toHaveClass(/note-blue/);
   await snap(page, testInfo, 'canvas-note');
 
+  // While a wire is dragged, ports that would take it light up and the others dim.
+  const grip = await canvas.handle('split', 'out', 'test').boundingBox();
+  await page.mouse.move(grip!.x + grip!.width / 2, grip!.y + grip!.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(grip!.x + 60, grip!.y + 120, { steps: 4 });
+  await expect(canvas.handle('evaluate', 'in', 'test')).toHaveClass(/can-connect/);
+  await expect(canvas.handle('evaluate', 'in', 'model')).toHaveClass(/cannot-connect/);
+  await snap(page, testInfo, 'canvas-dragging-wire');
+  await page.keyboard.press('Escape');
+  await page.mouse.up();
+  await expect(canvas.edge(['split', 'test'], ['evaluate', 'test'])).toHaveCount(0);
+
   // Keyboard only: a port's "Connect to…" menu lists compatible ports of other steps.
   const option = await canvas.connectByKeyboard(['split', 'out', 'train'], 'Train classifier › Train (table.csv)');
   await expect(page.getByRole('dialog').getByRole('button', { name: /Evaluate classifier › Model/ })).toHaveCount(0);
@@ -110,6 +123,34 @@ test('the canvas: undo and redo, copy and paste, a sticky note, tidy up, keyboar
   await expect(canvas.edge(['split', 'test'], ['evaluate', 'test'])).toHaveCount(0);
   await canvas.redoButton.click();
   await expect(canvas.edge(['split', 'test'], ['evaluate', 'test'])).toHaveCount(1);
+
+  // Arrow keys move the focused, selected step; a burst of presses is one undo entry.
+  const resting = await canvas.position('step-train');
+  await canvas.step('train').focus();
+  await page.keyboard.press('Enter');
+  for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowDown');
+  await expect.poll(async () => (await canvas.position('step-train')).y).toBeGreaterThan(resting.y);
+  await canvas.undoButton.click();
+  await expect.poll(() => canvas.position('step-train')).toEqual(resting);
+
+  // Shift+N adds a note and opens it for writing; Enter on a focused note opens it again.
+  await canvas.canvas.locator('.react-flow__pane').click();
+  await page.keyboard.press('Shift+N');
+  await expect(page.getByRole('textbox', { name: 'Note text (Markdown)' })).toBeFocused();
+  await page.keyboard.type('- first\n- second');
+  await page.keyboard.press('Escape');
+  await expect(canvas.note('note-2').getByRole('listitem')).toHaveText(['first', 'second']);
+  await canvas.note('note-2').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('textbox', { name: 'Note text (Markdown)' })).toHaveValue('- first\n- second');
+  await page.keyboard.press('Escape');
+  await canvas.note('note-2').click();
+  await canvas.note('note-2').getByRole('button', { name: 'Delete note' }).click();
+  await expect(canvas.note('note-2')).toHaveCount(0);
+
+  // No serious accessibility problems on the canvas.
+  const axe = await new AxeBuilder({ page }).include('.canvas').analyze();
+  expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes[0]?.target}`)).toEqual([]);
 
   // Tidy up: left to right along the wires, one undo entry.
   await canvas.dragStep('dataset', 0, 260);
