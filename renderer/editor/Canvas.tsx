@@ -72,12 +72,14 @@ export function Canvas() {
     const c = cache;
     const noteLabel = (n: { text: string }) => t('note.label', { text: n.text.trim().split('\n')[0]?.slice(0, 60) || t('note.empty') });
     // Notes first: drawn under the steps.
-    return [...c.noteNodes(notes, new Set(selection.notes), noteLabel), ...c.stepNodes(steps, new Set(selection.steps), measured, blocksById)];
+    return c.nodes(c.noteNodes(notes, new Set(selection.notes), noteLabel), c.stepNodes(steps, new Set(selection.steps), measured, blocksById));
   }, [cache, steps, notes, selection.steps, selection.notes, measured, blocksById, t]);
 
+  // Not keyed on the steps: a drag changes steps every frame but no edge, and a new edges array
+  // makes React Flow rebuild its connection lookup for every edge (the main cost at 1,000 steps).
   const edges = useMemo<Edge[]>(
-    () => cache.edgeList(connections, steps, new Set(selection.connections), blocksById, (c) => t('edgeLabel', { from: c.from.step, fromPort: c.from.port, to: c.to.step, toPort: c.to.port })),
-    [cache, connections, steps, selection.connections, blocksById, t],
+    () => cache.edgeList(connections, store.getState().doc.steps, new Set(selection.connections), blocksById, (c) => t('edgeLabel', { from: c.from.step, fromPort: c.from.port, to: c.to.step, toPort: c.to.port })),
+    [cache, store, connections, selection.connections, blocksById, t],
   );
 
   useEffect(() => {
@@ -92,6 +94,7 @@ export function Canvas() {
       const stepMoves: Record<string, { x: number; y: number }> = {};
       const noteMoves: Record<string, { x: number; y: number }> = {};
       let moved = false;
+      let sizes: Record<string, { width: number; height: number }> | null = null;
       for (const change of changes) {
         if (change.type === 'position' && change.position) {
           const at = { x: Math.round(change.position.x), y: Math.round(change.position.y) };
@@ -99,7 +102,7 @@ export function Canvas() {
           else stepMoves[change.id] = at;
           moved = true;
         } else if (change.type === 'dimensions' && change.dimensions && !isNoteNode(change.id)) {
-          s.setMeasured(change.id, { width: change.dimensions.width, height: change.dimensions.height });
+          (sizes ??= {})[change.id] = { width: change.dimensions.width, height: change.dimensions.height };
         } else if (change.type === 'select') {
           if (isNoteNode(change.id)) {
             selectedNotes ??= new Set(store.getState().selection.notes);
@@ -113,6 +116,7 @@ export function Canvas() {
         }
         // 'remove' is handled once, in onDelete, together with the edges.
       }
+      if (sizes) s.setMeasuredMany(sizes);
       // One edit per frame for every moved node; a drag gesture or a key-repeat burst is one entry.
       if (moved) s.moveMany({ steps: stepMoves, notes: noteMoves }, { burst: true });
       if (selectedSteps || selectedNotes) store.getState().select({ ...(selectedSteps ? { steps: [...selectedSteps] } : {}), ...(selectedNotes ? { notes: [...selectedNotes] } : {}) });
@@ -214,6 +218,12 @@ export function Canvas() {
     [],
   );
 
+  // Stable, so a drag frame re-renders only the moved node's minimap rectangle, not all of them.
+  const minimapClass = useCallback(
+    (n: FlowNode) => (n.type === 'note' ? 'minimap-note' : `minimap-node cat-${blocksById.get((n.data as StepNodeType['data']).blockId)?.category ?? 'unknown'}`),
+    [blocksById],
+  );
+
   const empty = steps.length === 0 && notes.length === 0;
   return (
     <section className="canvas" aria-label={t('region')} onDragOver={onDragOver} onDrop={onDrop} onPointerMove={onPointerMove} onPointerLeave={onPointerLeave}>
@@ -241,7 +251,7 @@ export function Canvas() {
         onlyRenderVisibleElements
         fitView
         fitViewOptions={{ padding: 0.08, maxZoom: 1 }}
-        minZoom={0.1}
+        minZoom={0.2}
         maxZoom={2}
         connectionRadius={24}
       >
@@ -252,7 +262,7 @@ export function Canvas() {
             pannable
             zoomable
             ariaLabel={t('minimap')}
-            nodeClassName={(n) => (n.type === 'note' ? 'minimap-note' : `minimap-node cat-${blocksById.get((n.data as StepNodeType['data']).blockId)?.category ?? 'unknown'}`)}
+            nodeClassName={minimapClass}
           />
         )}
       </ReactFlow>

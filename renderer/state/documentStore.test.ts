@@ -419,3 +419,17 @@ describe('undo and redo', () => {
     expect(history(store).getState().pastStates).toHaveLength(0);
   });
 });
+
+describe('measured sizes', () => {
+  it('measuring many steps at once is one update and never an edit', () => {
+    const store = builtStore();
+    let updates = 0;
+    const stop = store.subscribe(() => updates++);
+    store.getState().setMeasuredMany({ dataset: { width: 200, height: 100 }, split: { width: 200, height: 120 } });
+    store.getState().setMeasuredMany({ dataset: { width: 200, height: 100 } });
+    stop();
+    expect(updates).toBe(1);
+    expect(store.getState().measured.split).toEqual({ width: 200, height: 120 });
+    expect(history(store).getState().futureStates).toHaveLength(0);
+  });
+});

@@ -98,6 +98,8 @@ export interface DocumentState {
   renamePipeline(name: string): void;
   select(selection: Partial<Selection>): void;
   setMeasured(stepId: string, size: Size): void;
+  /** Many sizes at once (React Flow measures every node on open): one update, not one per node. */
+  setMeasuredMany(sizes: Record<string, Size>): void;
   /**
    * After a successful save of `basedOn` (as `saved`, with its new time stamp): when nothing was
    * edited meanwhile, the saved document becomes the clean state; otherwise it stays dirty.
@@ -517,6 +519,18 @@ export function createDocumentStore(init: DocumentStoreInit) {
             const current = get().measured[stepId];
             if (current && current.width === size.width && current.height === size.height) return;
             set({ measured: { ...get().measured, [stepId]: size } });
+          },
+
+          setMeasuredMany(sizes) {
+            const current = get().measured;
+            let next: Record<string, Size> | null = null;
+            for (const [id, size] of Object.entries(sizes)) {
+              const had = current[id];
+              if (had && had.width === size.width && had.height === size.height) continue;
+              next ??= { ...current };
+              next[id] = size;
+            }
+            if (next) set({ measured: next });
           },
 
           markSaved(path, saved, basedOn) {

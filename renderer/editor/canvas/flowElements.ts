@@ -30,8 +30,6 @@ interface NoteEntry {
 interface EdgeEntry {
   conn: Connection;
   selected: boolean;
-  family: string;
-  label: string;
   edge: Edge;
 }
 
@@ -41,9 +39,19 @@ interface EdgeEntry {
  * nodes' objects, so React Flow and the memoized StepNode skip every other node (1,000+ steps).
  */
 export class FlowElementCache {
+  private lastNodes: FlowNode[] = [];
+  private lastEdges: Edge[] = [];
   private steps = new Map<string, StepEntry>();
   private notes = new Map<string, NoteEntry>();
   private edges = new Map<string, EdgeEntry>();
+
+  /** Notes (drawn first, under the steps) then steps; the previous array when no node changed. */
+  nodes(notes: NoteNodeType[], steps: StepNodeType[]): FlowNode[] {
+    const all: FlowNode[] = [...notes, ...steps];
+    if (sameItems(all, this.lastNodes)) return this.lastNodes;
+    this.lastNodes = all;
+    return all;
+  }
 
   stepNodes(steps: readonly Step[], selected: ReadonlySet<string>, measured: Readonly<Record<string, Size>>, blocksById: ReadonlyMap<string, BlockDefinition>): StepNodeType[] {
     const next = new Map<string, StepEntry>();
@@ -106,18 +114,20 @@ export class FlowElementCache {
   }
 
   edgeList(connections: readonly Connection[], steps: readonly Step[], selected: ReadonlySet<string>, blocksById: ReadonlyMap<string, BlockDefinition>, edgeLabel: (c: Connection) => string): Edge[] {
-    const typeOf = new Map(steps.map((s) => [s.id, s.type]));
+    // Built only when an edge is new or changed: a drag frame reuses every edge object.
+    let typeOf: Map<string, string> | null = null;
     const next = new Map<string, EdgeEntry>();
     const out = connections.map((c) => {
       const id = connectionId(c);
       const isSelected = selected.has(id);
-      const type = typeOf.get(c.from.step);
-      const family = formatFamily((type && blocksById.get(type)?.outputs.find((o) => o.id === c.from.port)?.format) ?? '');
       const prev = this.edges.get(id);
-      if (prev && prev.conn === c && prev.selected === isSelected && prev.family === family) {
+      if (prev && prev.conn === c && prev.selected === isSelected) {
         next.set(id, prev);
         return prev.edge;
       }
+      typeOf ??= new Map(steps.map((s) => [s.id, s.type]));
+      const type = typeOf.get(c.from.step);
+      const family = formatFamily((type && blocksById.get(type)?.outputs.find((o) => o.id === c.from.port)?.format) ?? '');
       const label = edgeLabel(c);
       const edge: Edge = {
         id,
@@ -129,10 +139,16 @@ export class FlowElementCache {
         className: `fam-${family}`,
         ariaLabel: label,
       };
-      next.set(id, { conn: c, selected: isSelected, family, label, edge });
+      next.set(id, { conn: c, selected: isSelected, edge });
       return edge;
     });
     this.edges = next;
+    if (sameItems(out, this.lastEdges)) return this.lastEdges;
+    this.lastEdges = out;
     return out;
   }
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
