@@ -104,6 +104,26 @@ describe('canvas', () => {
   });
 });
 
+describe('past runs', () => {
+  beforeEach(() => {
+    useAppStore.getState().setLoaded({ host: null, catalog: { blocks, problems: [] }, targets: [], examples: [] });
+  });
+  afterEach(cleanup);
+
+  it("a past run's canvas says it is read only", async () => {
+    const doc = createEmptyDocument('T', new Date());
+    const store = createDocumentStore({ doc: { ...doc, steps: [{ id: 'split', type: 'split-train-test', version: 1, label: '', params: {}, position: { x: 0, y: 0 } }] }, path: null, blocks, readOnly: true });
+    render(
+      <DocumentStoreContext.Provider value={store}>
+        <ReactFlowProvider>
+          <Canvas />
+        </ReactFlowProvider>
+      </DocumentStoreContext.Provider>,
+    );
+    expect((await screen.findByTestId('canvas-lock-banner')).textContent).toContain('A past run: read only');
+  });
+});
+
 describe('flow elements', () => {
   it('moving one step replaces only that node object; every edge keeps its object', () => {
     const store = createDocumentStore({ doc: createEmptyDocument('T', new Date()), path: null, blocks });

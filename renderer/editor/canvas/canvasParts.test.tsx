@@ -48,6 +48,13 @@ describe('clipboard', () => {
     expect(pasted?.steps.map((x) => x.id)).toEqual(['split']);
   });
 
+  it('when copying to the system clipboard fails, paste uses the app copy, not older text there', async () => {
+    vi.stubGlobal('navigator', { ...navigator, clipboard: { writeText: () => Promise.reject(new Error('denied')), readText: async () => 'old text from elsewhere' } });
+    const s = store();
+    await writeClipboard(copyFragment(s.getState().doc, { steps: ['dataset'], notes: [] })!);
+    expect((await readClipboard())?.steps.map((x) => x.id)).toEqual(['dataset']);
+  });
+
   it('text copied from another program after a Fluxo copy is not pasted as steps', async () => {
     let system = '';
     vi.stubGlobal('navigator', { ...navigator, clipboard: { writeText: async (t: string) => void (system = t), readText: async () => system } });

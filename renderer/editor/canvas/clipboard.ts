@@ -54,12 +54,17 @@ export function fragmentOrigin(fragment: Fragment): Position {
  * that denies the permission), so copy and paste always work inside Fluxo.
  */
 let inApp: string | null = null;
+/** The last copy could not reach the system clipboard: what is there is older than the app's own. */
+let systemStale = false;
 
 export async function writeClipboard(fragment: Fragment): Promise<void> {
   const text = fragmentToText(fragment);
   inApp = text;
+  systemStale = true;
   try {
-    await navigator.clipboard?.writeText(text);
+    if (!navigator.clipboard) return;
+    await navigator.clipboard.writeText(text);
+    systemStale = false;
   } catch {
     // Denied or unavailable: the in-app copy is enough.
   }
@@ -67,6 +72,7 @@ export async function writeClipboard(fragment: Fragment): Promise<void> {
 
 /** What to paste: the system clipboard when readable, else the app's own. Null when nothing Fluxo's is there. */
 export async function readClipboard(): Promise<Fragment | null> {
+  if (systemStale) return inApp ? fragmentFromText(inApp) : null;
   let text: string | null = null;
   try {
     text = (await navigator.clipboard?.readText()) ?? null;
@@ -80,4 +86,5 @@ export async function readClipboard(): Promise<Fragment | null> {
 /** For tests: forget the in-app clipboard. */
 export function resetInAppClipboard(): void {
   inApp = null;
+  systemStale = false;
 }
