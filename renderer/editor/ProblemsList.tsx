@@ -17,11 +17,18 @@ export function ProblemsList() {
   const { t } = useTranslation('canvas');
   const store = useDocumentStoreApi();
   const problems = useDocument(useShallow((s) => s.problems));
-  const { fitView } = useReactFlow();
+  const { setCenter } = useReactFlow();
   const reveal = (p: Problem) => {
     const stepId = p.stepId!;
+    const { doc, measured } = store.getState();
+    const step = doc.steps.find((s) => s.id === stepId);
     store.getState().select({ steps: [stepId], connections: [], notes: [] });
-    void fitView({ nodes: [{ id: stepId }], maxZoom: 1, padding: 0.6, duration: 250 });
+    // Centred from the document, not React Flow's measurements: in a big pipeline a step out of
+    // view is not rendered, so it has never been measured.
+    if (step) {
+      const size = measured[stepId] ?? { width: 210, height: 140 };
+      void setCenter(step.position.x + size.width / 2, step.position.y + size.height / 2, { zoom: 1, duration: 250 });
+    }
     if (!p.field) return;
     // The inspector renders the step's fields after the selection: look for a few frames.
     let tries = 0;
