@@ -36,6 +36,7 @@ test('a 1,000-step pipeline stays interactive and a 2,000-step one renders only 
     await dialog.getByRole('button', { name }).click();
     await dialog.getByRole('button', { name: 'Open', exact: true }).click();
     await expect(dialog).toBeHidden();
+    await expect(page.getByLabel('Pipeline name', { exact: true })).toHaveValue(`Big ${name.match(/\d+/)![0]}`);
   };
 
   /** The problems list jumps to a step and zooms to it: the way to the first step of a huge pipeline. */
