@@ -1,16 +1,20 @@
-import type { Node, NodeProps } from '@xyflow/react';
-import { Handle, Position } from '@xyflow/react';
-import { memo } from 'react';
-import type { StepState } from '../../shared/api';
+import type { NodeProps } from '@xyflow/react';
+import { Handle, Position, useConnection } from '@xyflow/react';
+import { memo, useCallback } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { StepRecord, StepState } from '../../shared/api';
 import type { InputPort, OutputPort } from '../../shared/catalog';
+import type { Problem } from '../../shared/validate';
+import { t as translate } from '../i18n';
 import { formatFamily } from '../lib/visuals';
 import { useAppStore } from '../state/appStore';
-import { useDocument, useSession } from '../state/hooks';
+import { useDocument, useDocumentStoreApi, useSession } from '../state/hooks';
+import { canvasUi } from './canvas/canvasUi';
+import type { StepNodeType } from './canvas/flowElements';
 
-/** Plain, serializable node data: the rest comes from the catalog and the stores by id. */
-export type StepNodeData = { blockId: string; label: string };
-export type StepNodeType = Node<StepNodeData, 'step'>;
+export type { StepNodeData, StepNodeType } from './canvas/flowElements';
 
+/** English state words, for callers outside React that have not moved to i18n yet. */
 export const STATE_TEXT: Record<StepState, string> = {
   waiting: 'Waiting',
   running: 'Running',
@@ -20,17 +24,75 @@ export const STATE_TEXT: Record<StepState, string> = {
   skipped: 'Skipped',
 };
 
-function portLabel(direction: 'Input' | 'Output', port: InputPort | OutputPort): string {
-  return `${direction} ${port.title} (${port.format})`;
+/** What the canvas shows of a step's run: a state class and its words (never the colour alone). */
+export function runBadge(record: Pick<StepRecord, 'state' | 'cached' | 'scheduler'>): { kind: string; text: string; detail: string | null } {
+  if (record.state === 'waiting' && record.scheduler) {
+    const reason = record.scheduler.reasonText;
+    return { kind: 'queued', text: translate('canvas:state.queued'), detail: reason };
+  }
+  if (record.state === 'completed' && record.cached) return { kind: 'cached', text: translate('canvas:state.completed'), detail: translate('canvas:state.cached') };
+  return { kind: record.state, text: translate(`canvas:state.${record.state}`), detail: null };
+}
+
+/** Problems by step, computed once per validation (not once per node per store change). */
+const problemIndex = new WeakMap<readonly Problem[], Map<string, { errors: number; first: string }>>();
+function problemsOf(problems: readonly Problem[], stepId: string): { errors: number; first: string } | undefined {
+  let index = problemIndex.get(problems);
+  if (!index) {
+    index = new Map();
+    for (const p of problems) {
+      if (!p.stepId) continue;
+      const entry = index.get(p.stepId) ?? { errors: 0, first: p.message };
+      if (p.severity === 'error') entry.errors += 1;
+      index.set(p.stepId, entry);
+    }
+    problemIndex.set(problems, index);
+  }
+  return index.get(stepId);
+}
+
+/** Renders per step id; tests read it to prove a drag re-renders only the dragged node. */
+export const stepNodeRenders = new Map<string, number>();
+
+/** The port being dragged from, as one string (so a pointer move during a connection renders nothing). */
+function connectingFrom(c: { inProgress: boolean; fromHandle?: { nodeId: string; id?: string | null; type: string } | null }): string | null {
+  return c.inProgress && c.fromHandle ? `${c.fromHandle.nodeId}\u0000${c.fromHandle.id ?? ''}\u0000${c.fromHandle.type}` : null;
 }
 
 /** The one node type: any block, drawn from its definition. */
 function StepNodeView({ id, data, selected }: NodeProps<StepNodeType>) {
+  if (import.meta.env.MODE === 'test') stepNodeRenders.set(id, (stepNodeRenders.get(id) ?? 0) + 1);
+  const { t } = useTranslation('canvas');
+  const store = useDocumentStoreApi();
   const block = useAppStore((s) => s.blocksById.get(data.blockId));
-  const errorCount = useDocument((s) => s.problems.filter((p) => p.stepId === id && p.severity === 'error').length);
-  const firstProblem = useDocument((s) => s.problems.find((p) => p.stepId === id)?.message ?? null);
+  const errorCount = useDocument((s) => problemsOf(s.problems, id)?.errors ?? 0);
+  const firstProblem = useDocument((s) => problemsOf(s.problems, id)?.first ?? null);
+  const editable = useDocument((s) => !s.readOnly && !s.doc.lock);
   const docKey = useDocument((s) => s.key);
-  const state = useSession((s) => (s.docKey === docKey ? (s.steps[id]?.state ?? null) : null));
+  const record = useSession((s) => (s.docKey === docKey ? (s.steps[id] ?? null) : null));
+  const from = useConnection(connectingFrom);
+
+  /** While a connection is dragged: whether this handle would accept it (null: not a candidate). */
+  const compatible = useCallback(
+    (direction: 'in' | 'out', port: string): boolean | null => {
+      if (!from) return null;
+      const [step, fromPort, type] = from.split('\u0000') as [string, string, string];
+      if (step === id) return null;
+      const fromOut = type === 'source';
+      if ((direction === 'in') !== fromOut) return null;
+      const check = fromOut ? store.getState().checkConnect({ step, port: fromPort }, { step: id, port }) : store.getState().checkConnect({ step: id, port }, { step, port: fromPort });
+      return check.ok;
+    },
+    [from, id, store],
+  );
+
+  const openMenu = (e: React.KeyboardEvent, direction: 'in' | 'out', port: string) => {
+    if (e.key !== 'Enter' && e.key !== ' ') return;
+    // The node would take Enter/Space as "select me".
+    e.preventDefault();
+    e.stopPropagation();
+    if (editable) canvasUi.getState().setConnectFrom({ step: id, port, direction });
+  };
 
   if (!block) {
     return (
@@ -38,28 +100,36 @@ function StepNodeView({ id, data, selected }: NodeProps<StepNodeType>) {
         <div className="step-node-header">
           <span className="step-node-title">{data.label}</span>
         </div>
-        <p className="step-node-note">Unknown block “{data.blockId}”</p>
+        <p className="step-node-note">{t('unknownBlock', { block: data.blockId })}</p>
       </div>
     );
   }
 
+  const badge = record ? runBadge(record) : null;
+  const handleClass = (direction: 'in' | 'out', port: InputPort | OutputPort, optional: boolean) => {
+    const ok = compatible(direction, port.id);
+    return `fam-${formatFamily(port.format)} ${optional ? 'optional' : ''} ${ok === true ? 'can-connect' : ok === false ? 'cannot-connect' : ''}`;
+  };
+
   return (
-    <div className={`step-node cat-${block.category} ${state ? `state-${state}` : ''} ${selected ? 'selected' : ''} ${errorCount ? 'has-problems' : ''}`}>
+    <div className={`step-node cat-${block.category} ${badge ? `state-${badge.kind === 'queued' || badge.kind === 'cached' ? record!.state : badge.kind}` : ''} ${selected ? 'selected' : ''} ${errorCount ? 'has-problems' : ''} ${from ? 'connecting' : ''}`}>
       <div className="step-node-header">
         <span className="step-node-title">{data.label}</span>
         {data.label !== block.title && <span className="step-node-block">{block.title}</span>}
       </div>
-      {(state || errorCount > 0) && (
+      {(badge || errorCount > 0) && (
         <div className="step-node-badges">
-          {state && (
-            <span className={`state-badge state-${state}`} data-testid={`state-${id}`}>
-              {state === 'running' && <span className="spinner" aria-hidden="true" />}
-              {STATE_TEXT[state]}
+          {badge && (
+            <span className={`state-badge state-${badge.kind}`} data-testid={`state-${id}`} title={badge.detail ?? undefined}>
+              {badge.kind === 'running' && <span className="spinner" aria-hidden="true" />}
+              {badge.kind === 'queued' && <span aria-hidden="true">⏳</span>}
+              <span>{badge.text}</span>
+              {badge.detail && <span className="state-detail">{badge.kind === 'cached' ? `(${badge.detail})` : `· ${badge.detail}`}</span>}
             </span>
           )}
           {errorCount > 0 && (
             <span className="problem-badge" title={firstProblem ?? undefined}>
-              ⚠ {errorCount} {errorCount === 1 ? 'problem' : 'problems'}
+              ⚠ {t('problemCount', { count: errorCount })}
             </span>
           )}
         </div>
@@ -72,14 +142,19 @@ function StepNodeView({ id, data, selected }: NodeProps<StepNodeType>) {
                 type="target"
                 position={Position.Left}
                 id={p.id}
-                className={`fam-${formatFamily(p.format)} ${p.required ? '' : 'optional'}`}
+                className={handleClass('in', p, !p.required)}
                 data-testid={`handle-${id}-in-${p.id}`}
-                aria-label={portLabel('Input', p)}
-                title={`${p.title} (${p.format})${p.required ? '' : ', optional'}${p.description ? `: ${p.description}` : ''}`}
+                aria-label={t('port.input', { title: p.title, format: p.format })}
+                aria-haspopup="dialog"
+                aria-keyshortcuts="Enter"
+                tabIndex={0}
+                role="button"
+                onKeyDown={(e) => openMenu(e, 'in', p.id)}
+                title={`${p.title} (${p.format})${p.required ? '' : t('port.optionalSuffix')}${p.description ? `: ${p.description}` : ''}`}
               />
               <span className={`port-title ${p.required ? '' : 'optional'}`}>
                 {p.title}
-                {!p.required && <span className="visually-hidden"> (optional)</span>}
+                {!p.required && <span className="visually-hidden"> {t('port.optional')}</span>}
               </span>
             </div>
           ))}
@@ -92,9 +167,14 @@ function StepNodeView({ id, data, selected }: NodeProps<StepNodeType>) {
                 type="source"
                 position={Position.Right}
                 id={p.id}
-                className={`fam-${formatFamily(p.format)}`}
+                className={handleClass('out', p, false)}
                 data-testid={`handle-${id}-out-${p.id}`}
-                aria-label={portLabel('Output', p)}
+                aria-label={t('port.output', { title: p.title, format: p.format })}
+                aria-haspopup="dialog"
+                aria-keyshortcuts="Enter"
+                tabIndex={0}
+                role="button"
+                onKeyDown={(e) => openMenu(e, 'out', p.id)}
                 title={`${p.title} (${p.format})${p.description ? `: ${p.description}` : ''}`}
               />
             </div>

@@ -8,6 +8,7 @@ import { PastRunBanner } from '../run/HistoryPanel';
 import { useAppStore } from '../state/appStore';
 import { useDocument, useDocumentStoreApi, useSession } from '../state/hooks';
 import { WorkshopMenu } from '../workshop/WorkshopMenu';
+import { CanvasToolbarButtons } from './canvas/CanvasToolbarButtons';
 
 export function Toolbar() {
   const store = useDocumentStoreApi();
@@ -44,6 +45,7 @@ export function Toolbar() {
         </button>
       </div>
       <WorkshopMenu />
+      <CanvasToolbarButtons />
       <div className="toolbar-name">
         <label htmlFor={nameId} className="visually-hidden">
           Pipeline name

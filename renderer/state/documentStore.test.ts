@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEmptyDocument } from '../../shared/document';
 import { exampleDocument, fixtureBlocks } from '../testing/fixtures';
-import { connectionId, createDocumentStore, documentForSaving, findFreeSpot } from './documentStore';
+import { connectionId, createDocumentStore, documentForSaving, findFreeSpot, history } from './documentStore';
 import { createSessionStore } from './sessionStore';
 
 const blocks = fixtureBlocks();
@@ -127,7 +127,7 @@ describe('document store', () => {
     store.getState().removeSteps(['split']);
     expect(store.getState().doc.steps.map((x) => x.id)).toEqual(['dataset', 'train', 'evaluate', 'report']);
     expect(store.getState().doc.connections).toEqual([]);
-    expect(store.getState().selection).toEqual({ steps: ['train'], connections: [] });
+    expect(store.getState().selection).toEqual({ steps: ['train'], connections: [], notes: [] });
   });
 
   it('disconnecting removes only the named connections', () => {
@@ -230,5 +230,206 @@ describe('free spots', () => {
   it('puts a step right of the one it follows, or below that place when taken', () => {
     expect(findFreeSpot([step('a', 40, 30)], { a: { width: 300, height: 100 } }, 'a')).toEqual({ x: 390, y: 30 });
     expect(findFreeSpot([step('a', 0, 0), step('b', 260, 0)], {}, 'a')).toEqual({ x: 260, y: 200 });
+  });
+});
+
+describe('undo and redo', () => {
+  /** A store with a clock the test moves, so typing bursts are exact. */
+  function timedStore() {
+    let clock = 1_000_000;
+    const store = createDocumentStore({ doc: createEmptyDocument('Test', new Date('2026-01-01T00:00:00Z')), path: null, blocks, now: () => clock });
+    for (const id of ['clinical-dataset', 'split-train-test', 'train-classifier']) {
+      store.getState().addStep(id);
+      clock += 1000;
+    }
+    const tick = (ms: number) => {
+      clock += ms;
+    };
+    const entries = () => history(store).getState().pastStates.length;
+    return { store, tick, entries };
+  }
+  const pos = (store: ReturnType<typeof emptyStore>, id: string) => store.getState().doc.steps.find((s) => s.id === id)!.position;
+
+  it('dragging three nodes makes one undo entry', () => {
+    const { store, entries } = timedStore();
+    const before = entries();
+    const s = store.getState();
+    s.beginGesture();
+    for (let frame = 1; frame <= 30; frame++) s.moveMany({ steps: { dataset: { x: frame, y: frame }, split: { x: 260 + frame, y: frame }, train: { x: 520 + frame, y: frame } } });
+    s.endGesture();
+    expect(entries()).toBe(before + 1);
+    expect(pos(store, 'train')).toEqual({ x: 550, y: 30 });
+    store.getState().undo();
+    expect(['dataset', 'split', 'train'].map((id) => pos(store, id))).toEqual([0, 260, 520].map((x) => ({ x, y: 0 })));
+  });
+
+  it('a gesture that moves nothing adds no entry', () => {
+    const { store, entries } = timedStore();
+    const before = entries();
+    store.getState().beginGesture();
+    store.getState().endGesture();
+    expect(entries()).toBe(before);
+  });
+
+  it('typing a burst in a param is one entry, a pause starts another', () => {
+    const { store, tick, entries } = timedStore();
+    const before = entries();
+    for (const v of [1, 12, 123]) {
+      store.getState().setParam('split', 'seed', v);
+      tick(200);
+    }
+    expect(entries()).toBe(before + 1);
+    tick(1000);
+    store.getState().setParam('split', 'seed', 5);
+    expect(entries()).toBe(before + 2);
+    store.getState().undo();
+    expect(store.getState().doc.steps[1]!.params.seed).toBe(123);
+    store.getState().undo();
+    expect(store.getState().doc.steps[1]!.params.seed).toBe(42);
+  });
+
+  it('typing in two different fields makes two entries even when quick', () => {
+    const { store, entries } = timedStore();
+    const before = entries();
+    store.getState().setLabel('split', 'Sp');
+    store.getState().setLabel('split', 'Split it');
+    store.getState().renamePipeline('T');
+    store.getState().renamePipeline('Tumours');
+    expect(entries()).toBe(before + 2);
+  });
+
+  it('selecting, measuring, fitting and run status never add an entry', () => {
+    const { store, entries } = timedStore();
+    const before = entries();
+    const s = store.getState();
+    s.select({ steps: ['split'] });
+    s.selectAll();
+    s.setMeasured('split', { width: 300, height: 200 });
+    s.requestFit();
+    const session = createSessionStore();
+    session.getState().beginStart(store.getState().key);
+    expect(entries()).toBe(before);
+  });
+
+  it('each connection is one entry, and undo removes it', () => {
+    const { store, entries } = timedStore();
+    const before = entries();
+    store.getState().connect({ step: 'dataset', port: 'table' }, { step: 'split', port: 'table' });
+    expect(entries()).toBe(before + 1);
+    store.getState().undo();
+    expect(store.getState().doc.connections).toEqual([]);
+    store.getState().redo();
+    expect(store.getState().doc.connections).toHaveLength(1);
+  });
+
+  it('undo after save makes it dirty, redo back to saved makes it clean', () => {
+    const { store } = timedStore();
+    store.getState().setParam('split', 'seed', 7);
+    const basedOn = store.getState().doc;
+    store.getState().markSaved('/p/a.fluxo', documentForSaving(basedOn, new Date()), basedOn);
+    expect(store.getState().dirty).toBe(false);
+    store.getState().undo();
+    expect(store.getState().dirty).toBe(true);
+    store.getState().redo();
+    expect(store.getState().dirty).toBe(false);
+    expect(store.getState().doc.steps[1]!.params.seed).toBe(7);
+  });
+
+  it('undo back to the opened document makes it clean again, and problems follow', () => {
+    const store = createDocumentStore({ doc: exampleDocument(), path: '/p/x.fluxo', blocks });
+    const problems = store.getState().problems.length;
+    store.getState().removeSteps([store.getState().doc.steps[1]!.id]);
+    expect(store.getState().dirty).toBe(true);
+    expect(store.getState().problems.length).toBeGreaterThan(problems);
+    store.getState().undo();
+    expect(store.getState()).toMatchObject({ dirty: false });
+    expect(store.getState().problems.length).toBe(problems);
+  });
+
+  it('deleting steps, their connections and a note is one entry', () => {
+    const { store, entries } = timedStore();
+    store.getState().connect({ step: 'dataset', port: 'table' }, { step: 'split', port: 'table' });
+    const note = store.getState().addNote({ x: 0, y: 400 }, 'Hello')!;
+    const before = entries();
+    store.getState().removeElements({ steps: ['split'], notes: [note] });
+    expect(entries()).toBe(before + 1);
+    expect(store.getState().doc.connections).toEqual([]);
+    store.getState().undo();
+    expect(store.getState().doc.notes.map((n) => n.text)).toEqual(['Hello']);
+    expect(store.getState().doc.connections).toHaveLength(1);
+  });
+
+  it('a note is document content: added, edited in a burst, resized, recoloured, each undoable', () => {
+    const { store, entries } = timedStore();
+    const before = entries();
+    const id = store.getState().addNote({ x: 10, y: 20 })!;
+    for (const text of ['R', 'Re', 'Read me']) store.getState().updateNote(id, { text });
+    store.getState().updateNote(id, { size: { width: 300, height: 160 } });
+    store.getState().updateNote(id, { color: 'blue' });
+    expect(entries()).toBe(before + 4);
+    expect(store.getState().doc.notes[0]).toEqual({ id, text: 'Read me', position: { x: 10, y: 20 }, size: { width: 300, height: 160 }, color: 'blue' });
+    store.getState().undo();
+    store.getState().undo();
+    expect(store.getState().doc.notes[0]!.text).toBe('Read me');
+    store.getState().undo();
+    expect(store.getState().doc.notes[0]!.text).toBe('');
+  });
+
+  it('notes are read-only when the pipeline is locked', () => {
+    const { store } = timedStore();
+    const id = store.getState().addNote({ x: 0, y: 0 }, 'Instructions')!;
+    store.getState().setLock({ editable: [], message: '' });
+    store.getState().updateNote(id, { text: 'changed' });
+    store.getState().removeElements({ notes: [id] });
+    expect(store.getState().addNote()).toBeNull();
+    expect(store.getState().doc.notes[0]!.text).toBe('Instructions');
+  });
+
+  it('in a locked pipeline a marked param edit is undoable and undo never unlocks it', () => {
+    const { store } = timedStore();
+    store.getState().setLock({ editable: ['split.seed'], message: '' });
+    history(store).getState().clear(); // as when a student opens the instructor's file
+    store.getState().setParam('split', 'seed', 3);
+    store.getState().undo();
+    store.getState().undo();
+    expect(store.getState().doc.lock).toBeDefined();
+    expect(store.getState().doc.steps[1]!.params.seed).toBe(42);
+  });
+
+  it('pasting copied steps gives fresh ids, keeps params and their connections, and is one entry', () => {
+    const { store, entries } = timedStore();
+    store.getState().connect({ step: 'dataset', port: 'table' }, { step: 'split', port: 'table' });
+    store.getState().setParam('split', 'seed', 9);
+    store.getState().setResources('split', { cpus: 4 });
+    const doc = store.getState().doc;
+    const fragment = { steps: doc.steps.filter((s) => s.id !== 'train'), connections: doc.connections, notes: [] };
+    const before = entries();
+    const pasted = store.getState().paste(fragment, { x: 40, y: 40 })!;
+    expect(entries()).toBe(before + 1);
+    expect(pasted.steps).toEqual(['dataset-2', 'split-2']);
+    const split2 = store.getState().doc.steps.find((s) => s.id === 'split-2')!;
+    expect(split2).toMatchObject({ params: { seed: 9 }, resources: { cpus: 4 }, position: { x: 300, y: 40 } });
+    expect(store.getState().doc.connections.map(connectionId)).toContain('dataset-2:table->split-2:table');
+    expect(store.getState().selection.steps).toEqual(['dataset-2', 'split-2']);
+  });
+
+  it('a past run neither undoes nor redoes', () => {
+    const store = createDocumentStore({ doc: exampleDocument(), path: null, blocks, readOnly: true });
+    store.getState().undo();
+    expect(history(store).getState().pastStates).toHaveLength(0);
+  });
+});
+
+describe('measured sizes', () => {
+  it('measuring many steps at once is one update and never an edit', () => {
+    const store = builtStore();
+    let updates = 0;
+    const stop = store.subscribe(() => updates++);
+    store.getState().setMeasuredMany({ dataset: { width: 200, height: 100 }, split: { width: 200, height: 120 } });
+    store.getState().setMeasuredMany({ dataset: { width: 200, height: 100 } });
+    stop();
+    expect(updates).toBe(1);
+    expect(store.getState().measured.split).toEqual({ width: 200, height: 120 });
+    expect(history(store).getState().futureStates).toHaveLength(0);
   });
 });
