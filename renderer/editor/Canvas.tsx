@@ -10,6 +10,7 @@ import { pointer, useCanvasCommands } from './canvas/commands';
 import { ConnectMenu } from './canvas/ConnectMenu';
 import type { FlowNode, StepNodeType } from './canvas/flowElements';
 import { FlowElementCache } from './canvas/flowElements';
+import { CANVAS_VIEW } from './canvasView';
 import { NoteNode } from './canvas/NoteNode';
 import { useCanvasShortcuts } from './canvas/shortcuts';
 import { ShortcutsHelp } from './canvas/ShortcutsHelp';
@@ -60,6 +61,11 @@ export function Canvas() {
   const fitRequest = useDocument((s) => s.fitRequest);
   const editable = useDocument((s) => !s.readOnly && !s.doc.lock);
   const blocksById = useAppStore((s) => s.blocksById);
+  const englishBlocks = useAppStore((s) => s.source.catalog?.blocks);
+  const englishTitle = useMemo(() => {
+    const titles = new Map((englishBlocks ?? []).map((b) => [b.id, b.title]));
+    return (id: string) => titles.get(id);
+  }, [englishBlocks]);
   const toast = useAppStore((s) => s.toast);
   const { screenToFlowPosition, fitView } = useReactFlow();
   const commands = useCanvasCommands();
@@ -72,8 +78,8 @@ export function Canvas() {
     const c = cache;
     const noteLabel = (n: { text: string }) => t('note.label', { text: n.text.trim().split('\n')[0]?.slice(0, 60) || t('note.empty') });
     // Notes first: drawn under the steps.
-    return c.nodes(c.noteNodes(notes, new Set(selection.notes), noteLabel), c.stepNodes(steps, new Set(selection.steps), measured, blocksById));
-  }, [cache, steps, notes, selection.steps, selection.notes, measured, blocksById, t]);
+    return c.nodes(c.noteNodes(notes, new Set(selection.notes), noteLabel), c.stepNodes(steps, new Set(selection.steps), measured, blocksById, englishTitle));
+  }, [cache, steps, notes, selection.steps, selection.notes, measured, blocksById, englishTitle, t]);
 
   // Not keyed on the steps: a drag changes steps every frame but no edge, and a new edges array
   // makes React Flow rebuild its connection lookup for every edge (the main cost at 1,000 steps).
@@ -248,11 +254,11 @@ export function Canvas() {
         nodesDraggable={editable}
         nodesConnectable={editable}
         edgesReconnectable={false}
-        onlyRenderVisibleElements
+        onlyRenderVisibleElements={CANVAS_VIEW.onlyRenderVisibleElements}
         fitView
         fitViewOptions={{ padding: 0.08, maxZoom: 1 }}
-        minZoom={0.2}
-        maxZoom={2}
+        minZoom={CANVAS_VIEW.minZoom}
+        maxZoom={CANVAS_VIEW.maxZoom}
         connectionRadius={24}
       >
         <Background gap={20} />

@@ -6,6 +6,7 @@ import { effectiveParams, isParamVisible } from '../../shared/catalog';
 import type { Step } from '../../shared/document';
 import { isParamEditable } from '../../shared/document';
 import { CATEGORY_TITLES } from '../lib/visuals';
+import { useStepTitle } from '../lib/stepTitle';
 import { useAppStore } from '../state/appStore';
 import { useDocument, useDocumentStoreApi } from '../state/hooks';
 import '../styles/inspector.css';
@@ -69,7 +70,7 @@ function StepInspector({ step, block }: { step: Step; block: BlockDefinition }) 
   // A past run is read-only as a whole; a locked pipeline keeps the marked params live.
   const graphLock: FieldLock = readOnly ? 'past-run' : lock ? 'instructor' : 'none';
   const paramLock = (paramId: string): FieldLock => (readOnly ? 'past-run' : isParamEditable({ lock }, step.id, paramId) ? 'none' : 'instructor');
-  const stepName = step.label || block.title;
+  const stepName = useStepTitle(step.label, step.type);
 
   return (
     <div className="step-inspector" data-step={step.id}>

@@ -6,5 +6,5 @@ export const CANVAS_VIEW = {
   minZoom: 0.2,
   maxZoom: 2,
   /** Steps outside the viewport are not in the page (large pipelines stay fast). */
-  onlyRenderVisibleElements: false,
+  onlyRenderVisibleElements: true,
 } as const;

@@ -2,6 +2,7 @@ import { Suspense, lazy, useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { OutputFile, RunRecord, StepRecord } from '../../shared/api';
 import { useShallow } from 'zustand/react/shallow';
+import { useStepTitle } from '../lib/stepTitle';
 import { useAppStore } from '../state/appStore';
 import { fileKey } from '../state/sessionStore';
 import { useDocument, useSession } from '../state/hooks';
@@ -195,11 +196,12 @@ function StepResults({ run, step }: { run: RunRecord; step: StepRecord }) {
   const { t } = useTranslation('results');
   const block = useAppStore((s) => s.blocksById.get(step.blockId));
   const headingId = useId();
+  const stepTitle = useStepTitle(step.label, step.blockId);
   const groups = groupOutputs(step, block?.outputs ?? [], (i) => t('task', { index: i }));
   const sweep = step.tasks !== null && step.outputs.filter((o) => o.format === 'metrics.json' && o.exists).length > 1;
   return (
     <section className="step-results" aria-labelledby={headingId} data-step-results={step.id}>
-      <h3 id={headingId}>{step.label}</h3>
+      <h3 id={headingId}>{stepTitle}</h3>
       {sweep && (
         <>
           <SweepComparison run={run} step={step} />

@@ -1,6 +1,7 @@
 import type { Edge, Node } from '@xyflow/react';
 import type { BlockDefinition } from '../../../shared/catalog';
 import type { Connection, Note, Step } from '../../../shared/document';
+import { stepTitle } from '../../lib/stepTitle';
 import { formatFamily } from '../../lib/visuals';
 import type { Size } from '../../state/documentStore';
 import { connectionId } from '../../state/documentStore';
@@ -53,7 +54,14 @@ export class FlowElementCache {
     return all;
   }
 
-  stepNodes(steps: readonly Step[], selected: ReadonlySet<string>, measured: Readonly<Record<string, Size>>, blocksById: ReadonlyMap<string, BlockDefinition>): StepNodeType[] {
+  /** `englishTitle` tells a default name (the block's English title) from one the user typed. */
+  stepNodes(
+    steps: readonly Step[],
+    selected: ReadonlySet<string>,
+    measured: Readonly<Record<string, Size>>,
+    blocksById: ReadonlyMap<string, BlockDefinition>,
+    englishTitle: (blockId: string) => string | undefined = () => undefined,
+  ): StepNodeType[] {
     const next = new Map<string, StepEntry>();
     const out = steps.map((step) => {
       const isSelected = selected.has(step.id);
@@ -64,7 +72,7 @@ export class FlowElementCache {
         next.set(step.id, prev);
         return prev.node;
       }
-      const label = step.label || title || step.id;
+      const label = stepTitle(step.label, blocksById.get(step.type), englishTitle(step.type)) || step.id;
       const node: StepNodeType = {
         id: step.id,
         type: 'step',
