@@ -8,7 +8,7 @@ import type { Catalog } from '../../shared/catalog';
 import type { BundleManifest, CompileOptions } from '../../shared/compiler';
 import { BUNDLE_VERSION, compile } from '../../shared/compiler';
 import { renderRoCrate } from '../../shared/compiler/rocrate';
-import type { PipelineDocument } from '../../shared/document';
+import type { PipelineDocument, Step } from '../../shared/document';
 import { parseDocument, serializeDocument } from '../../shared/document';
 import type { SlurmProfile, TargetProfile } from '../../shared/targets';
 import { stepCacheKeys } from '../../shared/compiler';
@@ -207,8 +207,10 @@ export class RunManager {
       fail(ErrorCode.RunStorage, `could not write the run folder ${runDir}: ${describeIoError(e)}`, 'Free some disk space or choose another folder.');
     }
     if (request.runDir != null) this.elsewhere.set(id, runDir);
+    const reused = request.rerun ? await this.reuseForRerun(request.rerun, bundle.manifest, request.document, target.id, runDir) : undefined;
 
     const execution = new LocalExecution({
+      ...(reused ? { reused } : {}),
       manifest: bundle.manifest,
       bundleDir,
       runDir,
@@ -229,6 +231,7 @@ export class RunManager {
       ...newRecord(id, request, target, runDir, now),
       python,
       steps: structuredClone(execution.steps),
+      rerunOf: request.rerun?.runId ?? null,
     };
     // The exact pipeline that ran, so a past run can be reopened as it was.
     try {
@@ -246,6 +249,48 @@ export class RunManager {
     this.active.set(id, { record, execution, done });
     this.options.emit({ type: 'run.started', run: structuredClone(record) });
     return structuredClone(record);
+  }
+
+  /**
+   * A rerun on this computer: the steps before the one rerun (or before the failed ones) that the
+   * earlier run completed, unchanged since, with every step they need also reused, have their
+   * outputs and logs linked into the new run folder instead of running again.
+   */
+  private async reuseForRerun(
+    rerun: NonNullable<StartRunRequest['rerun']>,
+    manifest: BundleManifest,
+    document: PipelineDocument,
+    targetId: string,
+    runDir: string,
+  ): Promise<Map<string, { runId: string }>> {
+    const prev = await this.get(rerun.runId);
+    if (prev.targetId !== targetId) fail(ErrorCode.PipelineInvalid, `run ${prev.id} ran on "${prev.targetId}", not on "${targetId}"`, 'Rerun it on the same target, or start a new run.');
+    if (typeof rerun.from === 'object' && !manifest.steps.some((s) => s.id === (rerun.from as { step: string }).step)) {
+      fail(ErrorCode.PipelineInvalid, `the pipeline has no step "${rerun.from.step}" to rerun from`);
+    }
+    const parsed = parseDocument(await fs.readFile(path.join(prev.runDir, 'pipeline.fluxo'), 'utf8').catch(() => ''));
+    const before = parsed.ok ? new Map(parsed.document.steps.map((s) => [s.id, s])) : new Map<string, Step>();
+    const now = new Map(document.steps.map((s) => [s.id, s]));
+    const force = new Set<string>();
+    const from = rerun.from === 'failed' ? prev.steps.filter((s) => s.state !== 'completed').map((s) => s.id) : [rerun.from.step];
+    for (const id of from) if (manifest.steps.some((s) => s.id === id)) for (const d of [id, ...descendantsOf(manifest, id)]) force.add(d);
+    const prevSteps = new Map(prev.steps.map((s) => [s.id, s]));
+    const reused = new Map<string, { runId: string }>();
+    const ordered = [...manifest.order.map((id) => manifest.steps.find((s) => s.id === id)!).filter(Boolean), ...manifest.steps.filter((s) => !manifest.order.includes(s.id))];
+    for (const step of ordered) {
+      const old = prevSteps.get(step.id);
+      if (force.has(step.id) || old?.state !== 'completed' || !sameStep(before.get(step.id), now.get(step.id))) continue;
+      if (step.dependsOn.some((d) => !reused.has(d))) continue;
+      try {
+        await linkTree(path.join(prev.runDir, 'steps', step.id), path.join(runDir, 'steps', step.id));
+        const logs = old.tasks ? old.tasks.map((t) => t.log) : [old.log];
+        for (const log of logs) await linkTree(path.join(prev.runDir, log), path.join(runDir, log)).catch(() => undefined);
+      } catch (e) {
+        fail(ErrorCode.RunStorage, `could not reuse the outputs of ${step.label} from run ${prev.id}: ${describeIoError(e)}`, 'Free some disk space, or run the whole pipeline again.');
+      }
+      reused.set(step.id, { runId: prev.id });
+    }
+    return reused;
   }
 
   // ------------------------------------------------------------------ cluster runs
@@ -969,4 +1014,23 @@ function remoteFailureOf(step: StepRecord): RunRecord['error'] {
   const explanation = task?.explanation ?? step.explanation;
   if (explanation) return { code: ErrorCode.Internal, message: explanation.title, hint: explanation.action?.label ?? explanation.message };
   return { code: ErrorCode.Internal, message: `step "${step.label}" failed${step.exitCode !== null ? ` with exit code ${step.exitCode}` : ''}`, hint: `Read its log: ${step.log}` };
+}
+
+/** Whether a step would compute the same thing: same block, version, params and sweep. */
+function sameStep(a: Step | undefined, b: Step | undefined): boolean {
+  if (!a || !b) return false;
+  const stable = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([p], [q]) => (p < q ? -1 : 1))) : x));
+  return a.type === b.type && a.version === b.version && stable(a.params) === stable(b.params) && stable(a.sweep ?? null) === stable(b.sweep ?? null);
+}
+
+/** Hard-links a file or a folder tree to a new place (copies where links are impossible). */
+async function linkTree(from: string, to: string): Promise<void> {
+  const st = await fs.stat(from);
+  if (st.isDirectory()) {
+    await fs.mkdir(to, { recursive: true });
+    for (const name of await fs.readdir(from)) await linkTree(path.join(from, name), path.join(to, name));
+    return;
+  }
+  await fs.mkdir(path.dirname(to), { recursive: true });
+  await fs.link(from, to).catch(() => fs.copyFile(from, to));
 }

@@ -11,6 +11,11 @@ import type { ProcessEnd } from './markers';
 import { aggregateTasks, dependencyVerdict, isFinal, judgeExit, markerPath, readMarker, runStatusOf, summarizeTasks, unitIndexes, waitingStep } from './markers';
 
 export interface LocalExecutionOptions {
+  /**
+   * Steps whose outputs an earlier run already made and that are copied into this run folder
+   * (a rerun from a later step): they are completed at once, marked cached, and never run.
+   */
+  reused?: ReadonlyMap<string, { runId: string }>;
   manifest: BundleManifest;
   bundleDir: string;
   runDir: string;
@@ -162,7 +167,26 @@ export class LocalExecution {
   // A step's units are in task order, so task i is at index i.
   private stateOf = (stepId: string, index: number | null): StepState => this.byStep.get(stepId)?.[index ?? 0]?.rec.state ?? 'waiting';
 
+  /** A step an earlier run completed: its copied outputs stand for it. */
+  private async reuse(u: Unit, from: { runId: string }): Promise<void> {
+    const step = this.steps.find((s) => s.id === u.step.id)!;
+    for (const o of step.outputs) {
+      if (o.task !== u.index) continue;
+      const st = await fs.stat(path.join(this.options.runDir, o.path)).catch(() => null);
+      o.exists = st !== null;
+      o.size = st?.size ?? 0;
+    }
+    step.cached = true;
+    step.cachedFrom = from.runId;
+    const now = new Date().toISOString();
+    this.update(u, { state: 'completed', exitCode: 0, startedAt: now, endedAt: now, seconds: 0, marker: 'found', detail: `reused from run ${from.runId}` });
+  }
+
   private async loop(): Promise<RunStatus> {
+    for (const u of this.units) {
+      const from = this.options.reused?.get(u.step.id);
+      if (from) await this.reuse(u, from);
+    }
     let free = this.options.slots;
     const perStep = new Map<string, number>();
     const inFlight = new Set<Promise<void>>();

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -320,4 +320,46 @@ describe('a sweep on "This computer"', () => {
     expect(existsSync(path.join(homeDir, 'runs'))).toBe(false);
     await dispose();
   });
+
+  it('a rerun from the failed step reuses what the failed run completed (linked, not run again) and runs the rest', async () => {
+    const homeDir = mkdtempSync(path.join(tmp, 'home-'));
+    const b = createBackend({ hostKind: 'cli', resourcesDir: resources(), homeDir });
+    try {
+      const failed = await b.waitForRun(value(await b.services.runs.start({ document: sweepPipeline('0.5'), targetId: 'local' })).id);
+      expect(failed.status).toBe('failed');
+
+      const fixed = await b.waitForRun(
+        value(await b.services.runs.start({ document: sweepPipeline(), targetId: 'local', rerun: { runId: failed.id, from: 'failed' } })).id,
+      );
+      expect(fixed.status).toBe('completed');
+      expect(fixed.rerunOf).toBe(failed.id);
+      const make = fixed.steps.find((s) => s.id === 'make')!;
+      expect(make).toMatchObject({ state: 'completed', cached: true, cachedFrom: failed.id });
+      // The same file, not a copy made by running the step again.
+      const inode = (dir: string) => statSync(path.join(dir, 'steps/make/table.csv')).ino;
+      expect(inode(fixed.runDir)).toBe(inode(failed.runDir));
+      expect(read(fixed.runDir, 'logs/make.log')).toBe(read(failed.runDir, 'logs/make.log'));
+      for (const id of ['score', 'check', 'collect']) expect(fixed.steps.find((s) => s.id === id)).toMatchObject({ state: 'completed' });
+      expect(fixed.steps.find((s) => s.id === 'score')!.cached).toBeFalsy();
+
+      // From a later step: everything before it is reused, that step runs.
+      const last = await b.waitForRun(value(await b.services.runs.start({ document: sweepPipeline(), targetId: 'local', rerun: { runId: fixed.id, from: { step: 'collect' } } })).id);
+      expect(last.steps.map((s) => [s.id, s.state, s.cached === true])).toEqual([
+        ['make', 'completed', true],
+        ['score', 'completed', true],
+        ['check', 'completed', true],
+        ['collect', 'completed', false],
+      ]);
+      expect(read(last.runDir, 'steps/collect/summary.tsv')).toBe(read(fixed.runDir, 'steps/collect/summary.tsv').split(fixed.runDir).join(last.runDir));
+
+      // A changed param is never served from the earlier run.
+      const changed = sweepPipeline();
+      changed.steps[0]!.params.rows = 6;
+      const rerunChanged = await b.waitForRun(value(await b.services.runs.start({ document: changed, targetId: 'local', rerun: { runId: last.id, from: { step: 'collect' } } })).id);
+      expect(rerunChanged.steps.every((s) => !s.cached && s.state === 'completed')).toBe(true);
+    } finally {
+      await b.dispose();
+    }
+  });
 });
+
