@@ -1,5 +1,6 @@
 import type { FluxoEventListener, FluxoServices, HostKind, RunRecord } from '../../shared/api';
 import type { ClusterConnections, RunManager } from './runs';
+import type { PromptDesk } from './targetsService';
 
 /** Native dialogs; only Electron's main process provides them. */
 export interface DialogProvider {
@@ -23,6 +24,10 @@ export interface BackendOptions {
   pollMaxMs?: number;
   /** Pick up cluster runs no Fluxo process watches (the app does at start; the CLI per command). */
   reattachOnStart?: boolean;
+  /** Login questions for the windows (UiPrompter); absent: nothing is asked through the contract. */
+  prompts?: PromptDesk;
+  /** The ssh config the settings screen lists and imports from (default FLUXO_SSH_CONFIG, ~/.ssh/config). */
+  sshConfigFile?: string;
 }
 
 export interface Backend {

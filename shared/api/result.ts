@@ -53,6 +53,18 @@ export const ErrorCode = {
   SubmitRefused: 'E505',
   /** The user cancelled a prompt (password, code, host key). */
   LoginCancelled: 'E506',
+  /** A target profile does not pass the profile schema (field and message in details). */
+  TargetInvalid: 'E510',
+  /** A profile with that id is already one of the user's own. */
+  TargetExists: 'E511',
+  /** Shipped profiles cannot be changed or deleted (make your own copy). */
+  TargetShipped: 'E512',
+  /** The ssh config file, or the Host asked for, is not there. */
+  SshHostUnknown: 'E513',
+  /** A login prompt that is no longer asked (answered in another window, timed out). */
+  PromptGone: 'E514',
+  /** <FLUXO_HOME>/settings.json could not be read or written. */
+  SettingsUnwritable: 'E515',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
