@@ -8,6 +8,9 @@ import { Modal } from './components/Modal';
 import { Toasts } from './components/Toasts';
 import { Editor } from './editor/Editor';
 import { StartScreen } from './start/StartScreen';
+import { LoginPrompts } from './settings/LoginPrompts';
+import { SettingsScreen } from './settings/SettingsScreen';
+import { connectPrompts, loadRunOptions } from './settings/settingsStore';
 import { showError, useAppStore } from './state/appStore';
 
 let loading: Promise<void> | null = null;
@@ -35,6 +38,7 @@ async function load(): Promise<void> {
     targets: targets.ok ? targets.value : [],
     examples: examples.ok ? examples.value : [],
   });
+  await loadRunOptions();
   const open = new URLSearchParams(window.location.search).get('open');
   if (open && catalog.ok) await openPath(open);
 }
@@ -45,15 +49,20 @@ export function App() {
 
   useEffect(() => {
     const off = connectSession();
+    const offPrompts = connectPrompts();
     void loadEverything();
-    return off;
+    return () => {
+      off();
+      offPrompts();
+    };
   }, []);
 
   return (
     <div className="app">
       <ConnectionBanner />
-      {screen === 'editor' && editor ? <Editor key={editor.getState().key} store={editor} /> : <StartScreen />}
+      {screen === 'settings' ? <SettingsScreen /> : screen === 'editor' && editor ? <Editor key={editor.getState().key} store={editor} /> : <StartScreen />}
       <FileDialog />
+      <LoginPrompts />
       <Modal />
       <Toasts />
     </div>

@@ -13,11 +13,11 @@ const resourcesDir = path.resolve(__dirname, '../../resources');
 
 let tmp: string;
 let home: string;
-let reload: ReturnType<typeof vi.fn>;
+let reload: ReturnType<typeof vi.fn<() => void>>;
 beforeEach(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'fluxo-targetsvc-'));
   home = path.join(tmp, 'home');
-  reload = vi.fn();
+  reload = vi.fn<() => void>();
 });
 afterEach(() => {
   rmSync(tmp, { recursive: true, force: true });

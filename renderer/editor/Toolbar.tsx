@@ -4,6 +4,7 @@ import { hasErrors } from '../../shared/validate';
 import { backToStart, newPipeline, openPipeline, save, saveAs } from '../actions/files';
 import { cancelRun, startRun } from '../actions/run';
 import { useAppStore } from '../state/appStore';
+import { RunOptionsControl, SettingsEntry } from '../settings/entries';
 import { useDocument, useDocumentStoreApi, useSession } from '../state/hooks';
 
 export function Toolbar() {
@@ -60,6 +61,7 @@ export function Toolbar() {
             </option>
           ))}
         </select>
+        <RunOptionsControl disabled={running} />
         {running ? (
           <button type="button" className="button danger" onClick={() => void cancelRun()} disabled={starting}>
             Cancel
@@ -76,6 +78,7 @@ export function Toolbar() {
           )}
         </span>
       </div>
+      <SettingsEntry />
       <button type="button" className="button subtle" onClick={() => void backToStart()}>
         Back to start
       </button>

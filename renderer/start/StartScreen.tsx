@@ -2,6 +2,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { newPipeline, openExample, openPipeline } from '../actions/files';
 import { useAppStore } from '../state/appStore';
 import { ExampleThumbnail } from './ExampleThumbnail';
+import { SettingsEntry } from '../settings/entries';
 
 export function StartScreen() {
   const { examples, targets, blocksById, catalog, ready, editor } = useAppStore(
@@ -26,6 +27,7 @@ export function StartScreen() {
           <button type="button" className="button" onClick={() => void openPipeline()} disabled={!ready}>
             Open…
           </button>
+          <SettingsEntry />
           {editor && (
             <button type="button" className="button" onClick={() => showEditor(editor)}>
               Back to “{editor.getState().doc.metadata.name || 'Untitled pipeline'}”

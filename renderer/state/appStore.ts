@@ -3,7 +3,7 @@ import type { CatalogSnapshot, ExampleSummary, FluxoError, HostInfo, TargetProfi
 import type { BlockDefinition } from '../../shared/catalog';
 import type { DocumentStore } from './documentStore';
 
-export type Screen = 'start' | 'editor';
+export type Screen = 'start' | 'editor' | 'settings';
 export type PanelTab = 'problems' | 'log' | 'results';
 
 export interface Toast {
@@ -80,6 +80,10 @@ export interface AppState {
   showStart(): void;
   setTarget(id: string): void;
   setRunOptions(targetId: string, patch: Partial<RunOptions>): void;
+  /** The "Clusters and connections" screen. */
+  showSettings(): void;
+  /** The targets after one was added, changed or deleted; keeps the chosen one when it still exists. */
+  setTargets(targets: TargetProfile[]): void;
   showPanel(tab: PanelTab): void;
   toast(t: Omit<Toast, 'id'>): number;
   dismissToast(id: number): void;
@@ -127,6 +131,12 @@ export const useAppStore = create<AppState>()((set, get) => ({
   },
   showPanel(tab) {
     set({ panelTab: tab });
+  },
+  showSettings() {
+    set({ screen: 'settings' });
+  },
+  setTargets(targets) {
+    set({ targets, targetId: targets.some((t) => t.id === get().targetId) ? get().targetId : (targets[0]?.id ?? 'local') });
   },
   toast(t) {
     const id = ++ids;
