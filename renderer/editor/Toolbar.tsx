@@ -78,7 +78,7 @@ export function Toolbar() {
           )}
         </span>
       </div>
-      <SettingsEntry />
+      <SettingsEntry compact />
       <button type="button" className="button subtle" onClick={() => void backToStart()}>
         Back to start
       </button>

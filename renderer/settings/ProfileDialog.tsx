@@ -142,6 +142,7 @@ export function ProfileDialog({ mode, entries, onClose }: { mode: ProfileDialogM
           {text('id', t('profile.id'), t('profile.idHelp', { file: `${form.id || '…'}.yaml` }), { mono: true })}
         </div>
 
+        <div className="targets-columns">
         <fieldset className="targets-fieldset">
           <legend>{t('profile.sectionLogin')}</legend>
           <div className="targets-grid targets-grid-host">
@@ -169,6 +170,7 @@ export function ProfileDialog({ mode, entries, onClose }: { mode: ProfileDialogM
           {text('proxyJump', t('profile.proxyJump'), t('profile.proxyJumpHelp'), { optional: true, mono: true })}
         </fieldset>
 
+        <div>
         <fieldset className="targets-fieldset">
           <legend>{t('profile.sectionCluster')}</legend>
           {text('workRoot', t('profile.workRoot'), t('profile.workRootHelp'), { mono: true })}
@@ -200,6 +202,8 @@ export function ProfileDialog({ mode, entries, onClose }: { mode: ProfileDialogM
             knownQos={base?.qos.known ?? []}
           />
         </fieldset>
+        </div>
+        </div>
 
         <div className="dialog-buttons">
           <button type="button" className="button" onClick={onClose}>

@@ -46,7 +46,7 @@ export function SettingsScreen() {
   };
 
   const status = (e: TargetEntry) => {
-    if (!isCluster(e.profile)) return <span className="targets-status">{t('screen.thisComputer')}</span>;
+    if (!isCluster(e.profile)) return <span className="targets-status">{t('screen.localReady')}</span>;
     const s = tests[e.profile.id];
     if (s === 'running') return <span className="targets-status">{t('screen.testing')}</span>;
     if (!s) return <span className="targets-status muted">{t('screen.notTested')}</span>;
