@@ -7,7 +7,7 @@ import { UiPrompter } from './uiPrompter';
 
 const hostKey = { host: 'ft3.cesga.es', port: 22, keyType: 'ssh-ed25519', fingerprint: 'SHA256:abc' };
 const password: SecretRequest = { kind: 'password', key: 'ana@ft3.cesga.es:22', prompt: "ana@ft3.cesga.es's password:", echo: false, instructions: '' };
-const code: SecretRequest = { kind: 'keyboard-interactive', key: 'ana@ft3.cesga.es:22', prompt: 'Verification code:', echo: false, instructions: '' };
+const code: SecretRequest = { kind: 'keyboard-interactive', key: 'ana@ft3.cesga.es:22 Verification code:', prompt: 'Verification code:', echo: false, instructions: '' };
 
 function setup(options: ConstructorParameters<typeof UiPrompter>[0] = {}) {
   const events: FluxoEvent[] = [];
@@ -116,7 +116,7 @@ describe('UiPrompter', () => {
     const withStore = setup({ secrets: new MemorySecretStore() });
     void withStore.p.ask(code);
     await vi.waitFor(() => expect(withStore.shown()).toHaveLength(1));
-    expect((withStore.shown()[0] as Extract<SshPrompt, { kind: 'secret' }>)).toMatchObject({ canRemember: false, isPassword: false });
+    expect((withStore.shown()[0] as Extract<SshPrompt, { kind: 'secret' }>)).toMatchObject({ canRemember: false, isPassword: false, target: 'ana@ft3.cesga.es:22' });
     const browser = setup({ secrets: null, noSecretsReason: 'no keychain here' });
     void browser.p.ask(password);
     expect((browser.shown()[0] as Extract<SshPrompt, { kind: 'secret' }>).canRemember).toBe(false);

@@ -97,7 +97,8 @@ export class UiPrompter implements Prompter {
         id: this.nextId(),
         kind: 'secret',
         secretKind: request.kind,
-        target: request.key,
+        // A keyboard-interactive key is "user@host:port Prompt:": the account is what the person reads.
+        target: request.kind === 'keyboard-interactive' ? (request.key.split(' ')[0] ?? request.key) : request.key,
         prompt: request.prompt.trim(),
         instructions: request.instructions.trim(),
         echo: request.echo,

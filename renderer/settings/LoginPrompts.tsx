@@ -71,8 +71,9 @@ export function SecretDialog({ prompt }: { prompt: SecretPrompt }) {
   const rememberId = useId();
   const cancel = () => void answerPrompt({ kind: 'secret', value: null, remember: false });
   const title =
-    prompt.secretKind === 'passphrase' ? t('prompt.passphraseTitle') : prompt.secretKind === 'password' ? t('prompt.passwordTitle', { target: prompt.target }) : t('prompt.codeTitle', { target: prompt.target });
-  const label = prompt.secretKind === 'passphrase' ? t('prompt.passphrase') : prompt.secretKind === 'password' ? t('prompt.password') : prompt.prompt.replace(/:\s*$/, '');
+    prompt.secretKind === 'passphrase' ? t('prompt.passphraseTitle') : prompt.isPassword ? t('prompt.passwordTitle', { target: prompt.target }) : t('prompt.codeTitle', { target: prompt.target });
+  // A server's "Password:" is labelled in the window's language; other questions keep the server's words.
+  const label = prompt.secretKind === 'passphrase' ? t('prompt.passphrase') : prompt.isPassword ? t('prompt.password') : prompt.prompt.replace(/:\s*$/, '');
   const lead = prompt.secretKind === 'passphrase' ? t('prompt.passphraseLead', { target: prompt.target }) : prompt.secretKind === 'keyboard-interactive' && !prompt.isPassword ? t('prompt.codeLead') : null;
   return (
     <DialogFrame title={title} describedBy={lead || prompt.instructions ? leadId : undefined} onEscape={cancel} className="targets-prompt">

@@ -36,15 +36,17 @@ export function TestDialog({ targetId, title, onClose }: { targetId: string; tit
               </span>
               <span className="targets-step-body">
                 <strong>{t(`test.step_${s.id}`)}</strong> <span className="targets-step-status">{t(`test.${s.status}`)}</span>
-                <span className="targets-step-detail">{s.status === 'skipped' ? t('test.skippedDetail') : s.detail}</span>
+                {s.status !== 'skipped' && <span className="targets-step-detail">{s.detail}</span>}
               </span>
             </li>
           ))}
         </ol>
       )}
+      {report && report.steps.some((s) => s.status === 'skipped') && <p className="field-help">{t('test.skippedDetail')}</p>}
       {report?.error && (
         <div className="targets-error">
-          <p className="dialog-message">{report.error.message}</p>
+          {/* The failed step already says it in most cases; repeated only when no step does. */}
+          {!report.steps.some((s) => s.detail === report.error!.message) && <p className="dialog-message">{report.error.message}</p>}
           {report.error.hint && <p className="dialog-hint">{report.error.hint}</p>}
           <p className="dialog-detail">{t('test.error', { code: report.error.code })}</p>
         </div>

@@ -70,6 +70,9 @@ test.describe('a run on the lab cluster over SSH', () => {
     const editor = new EditorPage(page);
     await editor.expectShown();
     await page.getByLabel('Run on').selectOption('lab-otp');
+    // A seed no earlier run used, so the steps really run as jobs instead of coming from the cache.
+    await editor.selectStep('split');
+    await editor.field('Random seed').fill(String(1000 + Math.floor(Math.random() * 1_000_000)));
     await editor.run();
 
     // 3. First contact: host, key type and the SHA256 fingerprint the lab published; Cancel has focus.
@@ -83,7 +86,8 @@ test.describe('a run on the lab cluster over SSH', () => {
     await hostKey.getByRole('button', { name: 'Trust and connect' }).click();
 
     // 4. The password, masked; no "Remember" in a browser window.
-    const login = page.getByRole('dialog', { name: `Login to ${lab.env.LAB_OTP_USER}@127.0.0.1:${lab.env.LAB_SSH_PW_PORT}` });
+    const account = `${lab.env.LAB_OTP_USER}@127.0.0.1:${lab.env.LAB_SSH_PW_PORT}`;
+    const login = page.getByRole('dialog', { name: `Password for ${account}` });
     await expect(login.getByLabel('Password', { exact: true })).toBeVisible();
     await expect(login.getByLabel('Password', { exact: true })).toHaveAttribute('type', 'password');
     await expect(login.getByRole('checkbox')).toHaveCount(0);
@@ -92,13 +96,14 @@ test.describe('a run on the lab cluster over SSH', () => {
     await login.getByRole('button', { name: 'Log in' }).click();
 
     // 5. The one-time code, in the server's own words.
-    const code = login.getByLabel('Verification code');
+    const codeDialog = page.getByRole('dialog', { name: `Login to ${account}` });
+    const code = codeDialog.getByLabel('Verification code');
     await expect(code).toBeVisible();
     await expect(code).toHaveAttribute('type', 'password');
     await snap(page, testInfo, 'cluster-code');
     await code.fill(new TOTP({ secret: lab.env.LAB_OTP_SECRET! }).generate());
-    await login.getByRole('button', { name: 'Log in' }).click();
-    await expect(login).toBeHidden();
+    await codeDialog.getByRole('button', { name: 'Log in' }).click();
+    await expect(codeDialog).toBeHidden();
     expect(readFileSync(knownHosts, 'utf8')).toMatch(new RegExp(`^\\[127\\.0\\.0\\.1\\]:${lab.env.LAB_SSH_PW_PORT} `, 'm'));
 
     // 6. Live states while Slurm runs the jobs, then the results.
