@@ -14,6 +14,9 @@ import '../styles/targets.css';
 
 export type ProfileDialogMode = { kind: 'add' } | { kind: 'edit'; entry: TargetEntry } | { kind: 'copy'; entry: TargetEntry };
 
+/** The order fields appear in, so the first mistake focused is the first one seen. */
+const FIELD_ORDER: FormField[] = ['title', 'id', 'host', 'port', 'user', 'auth', 'identityFile', 'proxyJump', 'workRoot', 'defaultPartition', 'account', 'qos', 'reservation'];
+
 const AUTH_LABEL: Record<AuthKind, string> = { agent: 'profile.authAgent', key: 'profile.authKey', 'keyboard-interactive': 'profile.authKeyboard', password: 'profile.authPassword' };
 
 /** Adds a cluster (blank, or like a shipped one), edits one of the user's own, or copies a shipped one. */
@@ -90,7 +93,7 @@ export function ProfileDialog({ mode, entries, onClose }: { mode: ProfileDialogM
   const submit = async () => {
     setSubmitted(true);
     if (Object.keys(errors).length > 0) {
-      const first = Object.keys(errors)[0];
+      const first = FIELD_ORDER.find((f) => errors[f]);
       document.querySelector<HTMLElement>(`[data-field="profile.${first}"], [data-field="runOptions.${first}"]`)?.focus();
       return;
     }
@@ -209,7 +212,8 @@ export function ProfileDialog({ mode, entries, onClose }: { mode: ProfileDialogM
           <button type="button" className="button" onClick={onClose}>
             {t('profile.cancel')}
           </button>
-          <button type="submit" className="button primary" disabled={busy}>
+          {/* No blur on press: a field's error appearing on blur would move the button before the click lands. */}
+          <button type="submit" className="button primary" disabled={busy} onMouseDown={(e) => e.preventDefault()}>
             {busy ? t('profile.saving') : t('profile.save')}
           </button>
         </div>

@@ -61,6 +61,10 @@ test('clusters and connections: add like a shipped cluster, edit, import from th
   await blank.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(blank.getByText('Write a host name such as ft3.cesga.es', { exact: false })).toBeVisible();
   await expect(blank.getByText('A port is a number from 1 to 65535.')).toBeVisible();
+  // Fields never touched are checked on Save too.
+  await expect(blank.getByText('This cannot be empty.')).toBeVisible();
+  await expect(blank.getByText('Use lowercase letters, digits and dashes, starting with a letter.')).toBeVisible();
+  await expect(blank.getByLabel('Name shown in Fluxo')).toBeFocused();
   await snap(page, testInfo, 'targets-add-blank-errors');
   await blank.getByRole('button', { name: 'Cancel', exact: true }).click();
   await expect(blank).toBeHidden();
