@@ -16,7 +16,9 @@ type MethodLists = { readonly [S in keyof FluxoServices]: ReadonlyArray<keyof Fl
 export const CONTRACT_METHODS = {
   host: ['info'],
   catalog: ['list'],
-  targets: ['list'],
+  targets: ['list', 'overview', 'save', 'remove', 'sshHosts', 'importSshHost', 'test'],
+  settings: ['runOptions', 'setRunOptions'],
+  prompts: ['pending', 'answer'],
   examples: ['list', 'open'],
   documents: ['open', 'save', 'browse', 'recent', 'forgetRecent'],
   autosave: ['write', 'heartbeat', 'discard', 'recoverable'],

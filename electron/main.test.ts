@@ -54,6 +54,7 @@ vi.mock('electron', () => {
       app.paths[name] = value;
     },
     whenReady: () => readyPromise,
+    getPath: (name: string) => app.paths[name] ?? `/nonexistent/fluxo-test/${name}`,
     isReady: () => app.isReadyNow,
     quit: () => {
       app.quitCalls++;
@@ -122,6 +123,8 @@ vi.mock('electron', () => {
     __fake: fake,
     app,
     BrowserWindow,
+    // No keychain in tests: the secret store must refuse to keep anything.
+    safeStorage: { isEncryptionAvailable: () => false, encryptString: () => Buffer.alloc(0), decryptString: () => '' },
     protocol: {
       registerSchemesAsPrivileged: (schemes: unknown[]) => {
         calls.push(`registerSchemesAsPrivileged ready=${app.isReadyNow}`);

@@ -3,12 +3,13 @@
 // the backend only through the contract's channels, each checked for its sender frame.
 import path from 'node:path';
 import type { BrowserWindowConstructorOptions, OpenDialogOptions, WebContents } from 'electron';
-import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, safeStorage, session, shell } from 'electron';
 import { EVENT_CHANNEL } from '../shared/api';
 import type { Backend, DialogProvider } from './backend';
 import { createBackend, defaultHomeDir, defaultResourcesDir, FLUXO_VERSION } from './backend';
 import { createClusterConnections } from './backend/clusters';
-import { UnattendedPrompter } from './ssh/prompts';
+import { SafeStorageSecretStore } from './ssh/secrets';
+import { UiPrompter } from './ssh/uiPrompter';
 import { openPipelineOptions, pickFileOptions, savePipelineOptions } from './host/dialogOptions';
 import { registerContract } from './host/ipcContract';
 import { openableFileFromArgv, openFileEvents, openPackOptions, savePackOptions, withPackFilter } from './host/openFiles';
@@ -106,14 +107,17 @@ function start(): void {
     return new Response(request.method === 'HEAD' ? null : new Uint8Array(answer.body), { status: answer.status, headers: answer.headers });
   });
 
+  // Login questions go to the windows; "Remember" keeps a password only in the system keychain.
+  const prompter = new UiPrompter({ secrets: new SafeStorageSecretStore(safeStorage, path.join(app.getPath('userData'), 'secrets.json')) });
+  app.once('will-quit', () => prompter.cancelAll());
   backend = createBackend({
     hostKind: 'electron',
     resourcesDir: defaultResourcesDir(),
     homeDir,
     dialogs: nativeDialogs(path.join(homeDir, 'pipelines')),
     version: FLUXO_VERSION,
-    // Key and agent logins work from the window; typed secrets and first contact need the terminal for now.
-    clusters: createClusterConnections({ prompter: new UnattendedPrompter(), homeDir }),
+    clusters: createClusterConnections({ prompter, homeDir }),
+    prompts: prompter,
     reattachOnStart: true,
     openPath: (folder) => shell.openPath(folder),
   });

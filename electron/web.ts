@@ -16,7 +16,7 @@ import { ErrorCode, err, TOKEN_COOKIE, TOKEN_PARAM, WS_PATH } from '../shared/ap
 import type { Backend } from './backend';
 import { createBackend, defaultHomeDir, defaultResourcesDir, FLUXO_VERSION } from './backend';
 import { createClusterConnections } from './backend/clusters';
-import { UnattendedPrompter } from './ssh/prompts';
+import { UiPrompter } from './ssh/uiPrompter';
 import { handleRequest } from './backend/serve';
 import type { StaticResponse } from './security';
 import { contentSecurityPolicy, staticResponse, textResponse } from './security';
@@ -149,6 +149,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const token = options.token ?? newToken();
   if (token.length < 16) throw new Error('the access token is too short');
   const ownsBackend = options.backend === undefined;
+  // Login questions go to the page; a browser tab has no keychain, so passwords are never kept.
+  const prompter = new UiPrompter({ secrets: null, noSecretsReason: 'a browser window has no system keychain to keep passwords in' });
   const backend: HostedBackend =
     options.backend ??
     createBackend({
@@ -156,8 +158,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       resourcesDir: defaultResourcesDir(),
       homeDir: defaultHomeDir(),
       version: FLUXO_VERSION,
-      // Key and agent logins work from the window; typed secrets and first contact need the terminal for now.
-      clusters: createClusterConnections({ prompter: new UnattendedPrompter(), homeDir: defaultHomeDir() }),
+      clusters: createClusterConnections({ prompter, homeDir: defaultHomeDir() }),
+      prompts: prompter,
       reattachOnStart: true,
     });
   const staticDir = options.staticDir;
@@ -254,6 +256,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      prompter.cancelAll();
       if (ownsBackend) await backend.dispose?.();
     })());
 

@@ -14,6 +14,9 @@ import { checkRecovery } from './start/recovery';
 import { Tour } from './start/Tour';
 import { LockDialog } from './workshop/LockDialog';
 import { WorkshopBanner } from './workshop/WorkshopBanner';
+import { LoginPrompts } from './settings/LoginPrompts';
+import { SettingsScreen } from './settings/SettingsScreen';
+import { connectPrompts, loadRunOptions } from './settings/settingsStore';
 import { showError, useAppStore } from './state/appStore';
 
 let loading: Promise<void> | null = null;
@@ -41,6 +44,7 @@ async function load(): Promise<void> {
     targets: targets.ok ? targets.value : [],
     examples: examples.ok ? examples.value : [],
   });
+  await loadRunOptions();
   const open = new URLSearchParams(window.location.search).get('open');
   if (open && catalog.ok) await openPath(open);
   if (catalog.ok) await checkRecovery();
@@ -52,6 +56,7 @@ export function App() {
 
   useEffect(() => {
     const off = connectSession();
+    const offPrompts = connectPrompts();
     void loadEverything();
     const stopAutosave = startAutosave();
     // The system asks to open a file (double-click, second launch): current changes come first.
@@ -62,6 +67,7 @@ export function App() {
       off();
       stopAutosave();
       offOpen();
+      offPrompts();
     };
   }, []);
 
@@ -69,10 +75,11 @@ export function App() {
     <div className="app">
       <ConnectionBanner />
       {screen === 'editor' && editor && <WorkshopBanner key={`banner-${editor.getState().key}`} store={editor} />}
-      {screen === 'editor' && editor ? <Editor key={editor.getState().key} store={editor} /> : <StartScreen />}
+      {screen === 'settings' ? <SettingsScreen /> : screen === 'editor' && editor ? <Editor key={editor.getState().key} store={editor} /> : <StartScreen />}
       <FileDialog />
       <LockDialog />
       <Tour />
+      <LoginPrompts />
       <Modal />
       <Toasts />
     </div>

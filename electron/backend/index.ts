@@ -20,6 +20,7 @@ import { exportRun, listFolder, readRange } from './runFiles';
 import { createRemoteService } from './remoteFiles';
 import type { Backend, BackendOptions } from './types';
 import { returningFailures } from './serve';
+import { createPromptsService, createTargetsService } from './targetsService';
 import pkg from '../../package.json';
 
 export { defaultHomeDir, defaultResourcesDir } from './paths';
@@ -54,6 +55,15 @@ export function createBackend(options: BackendOptions): Backend {
   let targets: Promise<TargetProfile[]> | null = null;
   // The user's own profiles (<home>/targets) add to the shipped ones or replace one with the same id.
   const getTargets = () => (targets ??= loadTargets(path.join(options.resourcesDir, 'targets'), userTargetsDir(options.homeDir)).then((t) => t.targets));
+  const targetsService = createTargetsService({
+    resourcesDir: options.resourcesDir,
+    homeDir: options.homeDir,
+    reload: () => (targets = null),
+    clusters: options.clusters,
+    sshConfigFile: options.sshConfigFile,
+    secretsUnavailable: () => options.prompts?.secretsUnavailable() ?? 'this window cannot keep passwords',
+  });
+  options.prompts?.attach((e) => hub.emit(e));
 
   const runs = new RunManager({
     runsDir: path.join(options.homeDir, 'runs'),
@@ -99,7 +109,10 @@ export function createBackend(options: BackendOptions): Backend {
       async list() {
         return ok(await getTargets());
       },
+      ...targetsService.targets,
     },
+    settings: targetsService.settings,
+    prompts: createPromptsService(options.prompts),
     examples: {
       async list() {
         const entries = await loadExampleIndex(examplesDir);

@@ -1,5 +1,6 @@
 import type { FluxoEventListener, FluxoServices, HostKind, RunRecord } from '../../shared/api';
 import type { ClusterConnections, RunManager } from './runs';
+import type { PromptDesk } from './targetsService';
 
 /** Native dialogs; only Electron's main process provides them. */
 export interface DialogProvider {
@@ -31,6 +32,10 @@ export interface BackendOptions {
   reattachOnStart?: boolean;
   /** Opens a folder in the system's file manager (Electron's shell.openPath: '' or an error text). */
   openPath?: (folder: string) => Promise<string>;
+  /** Login questions for the windows (UiPrompter); absent: nothing is asked through the contract. */
+  prompts?: PromptDesk;
+  /** The ssh config the settings screen lists and imports from (default FLUXO_SSH_CONFIG, ~/.ssh/config). */
+  sshConfigFile?: string;
 }
 
 export interface Backend {

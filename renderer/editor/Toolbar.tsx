@@ -6,6 +6,7 @@ import { cancelRun, openPreflight } from '../actions/run';
 import { LanguagePicker } from '../components/LanguagePicker';
 import { PastRunBanner } from '../run/HistoryPanel';
 import { useAppStore } from '../state/appStore';
+import { RunOptionsControl, SettingsEntry } from '../settings/entries';
 import { useDocument, useDocumentStoreApi, useSession } from '../state/hooks';
 import { WorkshopMenu } from '../workshop/WorkshopMenu';
 import { CanvasToolbarButtons } from './canvas/CanvasToolbarButtons';
@@ -67,6 +68,7 @@ export function Toolbar() {
             </option>
           ))}
         </select>
+        <RunOptionsControl disabled={running} />
         {running ? (
           <button type="button" className="button danger" onClick={() => void cancelRun()} disabled={starting}>
             Cancel
@@ -85,6 +87,7 @@ export function Toolbar() {
       </div>
       <LanguagePicker />
       <PastRunBanner />
+      <SettingsEntry compact />
       <button type="button" className="button subtle" onClick={() => void backToStart()}>
         Back to start
       </button>

@@ -4,6 +4,7 @@ import { newPipeline, openExample, openPipeline } from '../actions/files';
 import { LanguagePicker } from '../components/LanguagePicker';
 import { useAppStore } from '../state/appStore';
 import { ExampleThumbnail } from './ExampleThumbnail';
+import { SettingsEntry } from '../settings/entries';
 import { RecentFiles } from './RecentFiles';
 import { RecoveryNotice } from './RecoveryNotice';
 import { startTour } from './startTour';
@@ -64,6 +65,7 @@ export function StartScreen() {
           <button type="button" className="button" onClick={() => void openPipeline()} disabled={!ready}>
             {t('open')}
           </button>
+          <SettingsEntry />
           {editor && (
             <button type="button" className="button" onClick={() => showEditor(editor)}>
               {t('backTo', { name: editor.getState().doc.metadata.name || t('common:untitledPipeline') })}

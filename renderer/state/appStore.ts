@@ -6,7 +6,7 @@ import { currentLanguage, onLanguageChange, setLanguage as switchLanguage } from
 import { localizeSnapshot } from './localize';
 import type { DocumentStore } from './documentStore';
 
-export type Screen = 'start' | 'editor';
+export type Screen = 'start' | 'editor' | 'settings';
 export type PanelTab = 'problems' | 'log' | 'results' | 'history';
 
 export interface Toast {
@@ -90,6 +90,10 @@ export interface AppState {
   showStart(): void;
   setTarget(id: string): void;
   setRunOptions(targetId: string, patch: Partial<RunOptions>): void;
+  /** The "Clusters and connections" screen. */
+  showSettings(): void;
+  /** The targets after one was added, changed or deleted; keeps the chosen one when it still exists. */
+  setTargets(targets: TargetProfile[]): void;
   showPanel(tab: PanelTab): void;
   toast(t: Omit<Toast, 'id'>): number;
   dismissToast(id: number): void;
@@ -142,6 +146,12 @@ export const useAppStore = create<AppState>()((set, get) => ({
   },
   showPanel(tab) {
     set({ panelTab: tab });
+  },
+  showSettings() {
+    set({ screen: 'settings' });
+  },
+  setTargets(targets) {
+    set({ targets, targetId: targets.some((t) => t.id === get().targetId) ? get().targetId : (targets[0]?.id ?? 'local') });
   },
   toast(t) {
     const id = ++ids;

@@ -83,6 +83,7 @@ export function createSessionStore() {
       let transfers = get().transfers;
       let record: RunRecord = run;
       for (const e of batch) {
+        if (e.type === 'ssh.promptRequested' || e.type === 'ssh.promptClosed') continue;
         const runId = e.type === 'run.started' || e.type === 'run.finished' ? e.run.id : e.runId;
         if (runId !== run.id) continue;
         switch (e.type) {
@@ -130,7 +131,7 @@ export function createSessionStore() {
       },
       setRun(run, docKey) {
         set({ run, docKey, starting: false, steps: stepsOf(run), logs: {}, files: {}, transfers: {}, preflight: null });
-        const mine = early.filter((e) => (e.type === 'run.started' || e.type === 'run.finished' ? e.run.id : e.runId) === run.id);
+        const mine = early.filter((e) => e.type !== 'ssh.promptRequested' && e.type !== 'ssh.promptClosed' && (e.type === 'run.started' || e.type === 'run.finished' ? e.run.id : e.runId) === run.id);
         early = [];
         if (mine.length) apply(mine);
       },

@@ -22,7 +22,15 @@ import type {
   RunRecord,
   StartRunRequest,
   TargetProfile,
+  RunOptionsSetting,
+  SshHostsListing,
+  SshPrompt,
+  SshPromptAnswer,
+  TargetEntry,
+  TargetsOverview,
+  TargetTestReport,
 } from './types';
+import { zTargetProfile } from '../targets/schema';
 
 /**
  * The contract between the UI and the backend. One interface per domain; every method returns
@@ -38,6 +46,32 @@ export interface FluxoServices {
   };
   targets: {
     list(): Promise<Result<TargetProfile[]>>;
+    /** Every profile with where it comes from, for the "Clusters and connections" screen. */
+    overview(): Promise<Result<TargetsOverview>>;
+    /**
+     * Saves one of the user's own profiles as <FLUXO_HOME>/targets/ID.yaml, checked by the profile
+     * schema. `previousId`: the profile being edited (renaming removes its old file); null: a new one.
+     */
+    save(profile: TargetProfile, previousId: string | null): Promise<Result<TargetEntry>>;
+    /** Deletes one of the user's own profiles (a shipped one cannot be deleted). */
+    remove(id: string): Promise<Result<{ id: string }>>;
+    /** The Host entries of the user's ssh config. */
+    sshHosts(): Promise<Result<SshHostsListing>>;
+    /** Like `fluxo targets import HOST --like PROFILE --id ID`. */
+    importSshHost(host: string, likeId: string, id: string): Promise<Result<TargetEntry>>;
+    /** Like `fluxo targets test ID`: host key, login, Slurm, partitions, work root. */
+    test(id: string): Promise<Result<TargetTestReport>>;
+  };
+  settings: {
+    /** Account, QoS and reservation per cluster target (<FLUXO_HOME>/settings.json). */
+    runOptions(): Promise<Result<Record<string, RunOptionsSetting>>>;
+    setRunOptions(targetId: string, options: RunOptionsSetting): Promise<Result<Record<string, RunOptionsSetting>>>;
+  };
+  prompts: {
+    /** The login question shown now, if any (a window that opens late asks for it). */
+    pending(): Promise<Result<SshPrompt | null>>;
+    /** Answers a login question; E514 when it is no longer asked (answered elsewhere, timed out). */
+    answer(id: string, answer: SshPromptAnswer): Promise<Result<{ id: string }>>;
   };
   examples: {
     list(): Promise<Result<ExampleSummary[]>>;
@@ -132,6 +166,7 @@ type ArgSchemas<S> = {
 const zRunId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'not a run id');
 /** An account, QoS or reservation: empty, or a plain Slurm name (the compiler checks it again). */
 const zSlurmValue = z.string().max(64).regex(/^$|^[A-Za-z0-9][A-Za-z0-9_.+-]*$/, 'must be a plain Slurm name');
+const zTargetId = z.string().regex(/^[a-z][a-z0-9-]{0,47}$/, 'not a target id');
 const zPath = z.string().min(1).max(4096).refine((s) => !s.includes('\0'), 'path must not contain NUL');
 const zSession = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$/, 'not a session id');
 
@@ -159,7 +194,30 @@ const zStartRunRequest = z.object({
 export const contract = {
   host: { info: z.tuple([]) },
   catalog: { list: z.tuple([]) },
-  targets: { list: z.tuple([]) },
+  targets: {
+    list: z.tuple([]),
+    overview: z.tuple([]),
+    // The backend checks the profile again (YAML round trip + cross-field checks) before writing.
+    save: z.tuple([zTargetProfile, zTargetId.nullable()]),
+    remove: z.tuple([zTargetId]),
+    sshHosts: z.tuple([]),
+    importSshHost: z.tuple([z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'not a Host name'), zTargetId, zTargetId]),
+    test: z.tuple([zTargetId]),
+  },
+  settings: {
+    runOptions: z.tuple([]),
+    setRunOptions: z.tuple([zTargetId, z.object({ account: zSlurmValue, qos: zSlurmValue, reservation: zSlurmValue })]),
+  },
+  prompts: {
+    pending: z.tuple([]),
+    answer: z.tuple([
+      z.string().regex(/^p[0-9]{1,12}$/, 'not a prompt id'),
+      z.union([
+        z.object({ kind: z.literal('hostKey'), trust: z.boolean() }),
+        z.object({ kind: z.literal('secret'), value: z.string().max(4096).refine((s) => !s.includes('\0'), 'must not contain NUL').nullable(), remember: z.boolean() }),
+      ]),
+    ]),
+  },
   examples: {
     list: z.tuple([]),
     open: z.tuple([z.string().regex(/^[a-z0-9-]{1,64}$/, 'not an example id')]),

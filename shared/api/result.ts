@@ -70,6 +70,18 @@ export const ErrorCode = {
   RemotePathMissing: 'E520',
   /** A remote folder to browse may not be read by this account. */
   RemotePathDenied: 'E521',
+  /** A target profile does not pass the profile schema (field and message in details). */
+  TargetInvalid: 'E510',
+  /** A profile with that id is already one of the user's own. */
+  TargetExists: 'E511',
+  /** Shipped profiles cannot be changed or deleted (make your own copy). */
+  TargetShipped: 'E512',
+  /** The ssh config file, or the Host asked for, is not there. */
+  SshHostUnknown: 'E513',
+  /** A login prompt that is no longer asked (answered in another window, timed out). */
+  PromptGone: 'E514',
+  /** <FLUXO_HOME>/settings.json could not be read or written. */
+  SettingsUnwritable: 'E515',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

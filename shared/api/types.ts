@@ -318,7 +318,11 @@ export type FluxoEvent =
   | { type: 'run.finished'; run: RunRecord }
   /** The system asked this window to open a file (double-click, "Open with", a second launch). */
   /** (`runId` is never set: run consumers skip this event without knowing it.) */
-  | { type: 'app.openFile'; path: string; runId?: undefined };
+  | { type: 'app.openFile'; path: string; runId?: undefined }
+  /** A login needs the person at the window: shown one at a time, answered with prompts.answer. */
+  | { type: 'ssh.promptRequested'; prompt: SshPrompt }
+  /** The prompt is gone (answered in some window, cancelled, or timed out): close its dialog. */
+  | { type: 'ssh.promptClosed'; id: string; reason: 'answered' | 'cancelled' | 'timeout' };
 
 /** One step as pre-flight sees it: what it asks for, against what the target allows. */
 export interface PreflightStep {
@@ -379,6 +383,93 @@ export interface PreflightReport {
 export interface RunDocument {
   run: RunRecord;
   document: PipelineDocument;
+}
+
+/** A question a cluster login asks the person at the window. Never carries an answer. */
+export type SshPrompt =
+  | { id: string; kind: 'hostKey'; host: string; port: number; keyType: string; fingerprint: string }
+  | {
+      id: string;
+      kind: 'secret';
+      /** password, key passphrase, or a server question such as "Verification code:". */
+      secretKind: 'password' | 'passphrase' | 'keyboard-interactive';
+      /** What the answer is for: user@host:port, or the key file for a passphrase. */
+      target: string;
+      /** The server's own words for keyboard-interactive, else ours. */
+      prompt: string;
+      instructions: string;
+      /** Whether what is typed may be shown (a code the server says may be echoed). */
+      echo: boolean;
+      /** A password or passphrase (not a one-time code). */
+      isPassword: boolean;
+      /** Whether this host can keep the answer in the system keychain ("Remember" is offered). */
+      canRemember: boolean;
+    };
+
+/** The answer to an SshPrompt: trust a host key or not; a secret, or null to cancel. */
+export type SshPromptAnswer = { kind: 'hostKey'; trust: boolean } | { kind: 'secret'; value: string | null; remember: boolean };
+
+/** A target profile with where it comes from (shipped with Fluxo, or the user's own file). */
+export interface TargetEntry {
+  profile: TargetProfile;
+  source: 'shipped' | 'user';
+  file: string;
+  /** For a user profile with a shipped profile's id: the shipped file it replaces. */
+  overrides: string | null;
+}
+
+export interface TargetsOverview {
+  entries: TargetEntry[];
+  /** Files that could not be used, and why. */
+  problems: Array<{ file: string; source: 'shipped' | 'user'; field: string; message: string }>;
+  /** <FLUXO_HOME>/targets: where the user's own profiles are saved. */
+  userFolder: string;
+  /** Why passwords cannot be remembered on this host, or null when they can. */
+  secretsUnavailable: string | null;
+}
+
+/** A Host of the user's ssh config, as `ssh ALIAS` would resolve it. */
+export interface SshHostEntry {
+  alias: string;
+  hostName: string;
+  user: string | null;
+  port: number;
+  proxyJump: string | null;
+  identityFiles: string[];
+  /** ProxyCommand is set: Fluxo never runs it (ProxyJump works). */
+  hasProxyCommand: boolean;
+}
+
+export interface SshHostsListing {
+  /** The config file read (FLUXO_SSH_CONFIG, else ~/.ssh/config). */
+  file: string;
+  exists: boolean;
+  hosts: SshHostEntry[];
+}
+
+export type TargetTestStepId = 'hostKey' | 'login' | 'slurm' | 'partitions' | 'accounting' | 'workRoot';
+
+export interface TargetTestStep {
+  id: TargetTestStepId;
+  status: 'ok' | 'failed' | 'skipped';
+  /** What was found, in words (from the backend, in English). */
+  detail: string;
+}
+
+/** The same checks as `fluxo targets test ID`, step by step. */
+export interface TargetTestReport {
+  targetId: string;
+  ok: boolean;
+  steps: TargetTestStep[];
+  /** The login or cluster error that stopped the checks (E500 host key changed, E502 ...). */
+  error: FluxoError | null;
+}
+
+/** Slurm choices for runs on one cluster target; "" = none. */
+export interface RunOptionsSetting {
+  account: string;
+  qos: string;
+  reservation: string;
 }
 
 export type FluxoEventListener = (batch: FluxoEvent[]) => void;

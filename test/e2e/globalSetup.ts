@@ -24,6 +24,9 @@ export default async function globalSetup(config: FullConfig): Promise<() => Pro
   const home = mkdtempSync(path.join(os.tmpdir(), 'fluxo-e2e-'));
   const env: NodeJS.ProcessEnv = { ...process.env, FLUXO_HOME: home };
   delete env.FLUXO_PORT;
+  // Cluster logins never read or write the user's own ~/.ssh: a fixture config, and known_hosts in the temp home.
+  env.FLUXO_SSH_CONFIG ??= path.join(root, 'test', 'e2e', 'data', 'ssh_config');
+  env.FLUXO_KNOWN_HOSTS ??= path.join(home, 'known_hosts');
   // FLUXO_PYTHON passes through from the caller's environment when set.
 
   const child = spawn(process.execPath, [web], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
