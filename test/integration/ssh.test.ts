@@ -24,7 +24,6 @@ import { CliPrompter } from '../../electron/ssh/prompts';
 import { connect } from '../../electron/ssh/ssh2Transport';
 import type { AuthMethod, ConnectOptions, HostKeyQuestion, Prompter, SecretRequest, SshConnection } from '../../electron/ssh/transport';
 import { SshError } from '../../electron/ssh/transport';
-import type { Lab } from '../cluster/lab';
 import { labRequired, openLab, sleep } from '../cluster/lab';
 
 const gate = openLab();
@@ -87,7 +86,9 @@ function totp(secret: string, offsetSeconds = 0): string {
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describeLab('SSH transport against the lab', () => {
-  const lab = gate.lab as Lab;
+  // describe.skip still runs this body to collect its tests: without the lab there is nothing to set up.
+  if (gate.lab === undefined) return;
+  const lab = gate.lab;
   const env = lab.env;
   const v = (name: string) => {
     const value = env[name];
