@@ -63,7 +63,7 @@ export function BottomPanel() {
         </button>
       </div>
       {TABS.map((x) => (
-        <div key={x.id} id={`${base}-panel-${x.id}`} role="tabpanel" aria-labelledby={`${base}-tab-${x.id}`} hidden={tab !== x.id} className="tab-panel">
+        <div key={x.id} id={`${base}-panel-${x.id}`} role="tabpanel" tabIndex={0} aria-labelledby={`${base}-tab-${x.id}`} hidden={tab !== x.id} className="tab-panel">
           {tab === x.id && (
             <section aria-label={t(x.region)} className="panel-region">
               {x.id === 'problems' ? <ProblemsList /> : x.id === 'log' ? <RunPanel /> : x.id === 'results' ? <ResultsPanel /> : <HistoryPanel />}

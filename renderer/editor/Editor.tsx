@@ -1,5 +1,6 @@
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { DocumentStore } from '../state/documentStore';
 import { DocumentStoreContext, useDocument } from '../state/hooks';
 import { BottomPanel } from './BottomPanel';
@@ -10,14 +11,15 @@ import { Toolbar } from './Toolbar';
 
 /** Keeps the window title ("• name — Fluxo" when unsaved) and warns before closing with unsaved changes. */
 function DocumentTitle() {
+  const { t } = useTranslation('editor');
   const name = useDocument((s) => s.doc.metadata.name);
   const dirty = useDocument((s) => s.dirty);
   useEffect(() => {
-    document.title = `${dirty ? '• ' : ''}${name || 'Untitled pipeline'} — Fluxo`;
+    document.title = `${dirty ? '• ' : ''}${name || t('common:untitledPipeline')} — Fluxo`;
     return () => {
       document.title = 'Fluxo';
     };
-  }, [name, dirty]);
+  }, [name, dirty, t]);
   useEffect(() => {
     if (!dirty) return;
     const warn = (e: BeforeUnloadEvent) => {
@@ -33,11 +35,12 @@ function DocumentTitle() {
 
 /** The editor for one open pipeline; its store is provided to everything below. */
 export function Editor({ store }: { store: DocumentStore }) {
+  const { t } = useTranslation('editor');
   return (
     <DocumentStoreContext.Provider value={store}>
       <DocumentTitle />
       <ReactFlowProvider>
-        <main className="editor" aria-label="Pipeline editor">
+        <main className="editor" aria-label={t('region')}>
           <Toolbar />
           <div className="editor-main">
             <Palette />

@@ -2,7 +2,7 @@ import type { NodeProps } from '@xyflow/react';
 import { Handle, Position, useConnection } from '@xyflow/react';
 import { memo, useCallback } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { StepRecord, StepState } from '../../shared/api';
+import type { StepRecord } from '../../shared/api';
 import type { InputPort, OutputPort } from '../../shared/catalog';
 import type { Problem } from '../../shared/validate';
 import { t as translate } from '../i18n';
@@ -13,16 +13,6 @@ import { canvasUi } from './canvas/canvasUi';
 import type { StepNodeType } from './canvas/flowElements';
 
 export type { StepNodeData, StepNodeType } from './canvas/flowElements';
-
-/** English state words, for callers outside React that have not moved to i18n yet. */
-export const STATE_TEXT: Record<StepState, string> = {
-  waiting: 'Waiting',
-  running: 'Running',
-  completed: 'Completed',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-  skipped: 'Skipped',
-};
 
 /** What the canvas shows of a step's run: a state class and its words (never the colour alone). */
 export function runBadge(record: Pick<StepRecord, 'state' | 'cached' | 'scheduler'>): { kind: string; text: string; detail: string | null } {

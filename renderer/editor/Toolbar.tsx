@@ -1,4 +1,5 @@
 import { useId } from 'react';
+import { useTranslation } from 'react-i18next';
 import { useShallow } from 'zustand/react/shallow';
 import { hasErrors } from '../../shared/validate';
 import { backToStart, newPipeline, openPipeline, save, saveAs } from '../actions/files';
@@ -12,6 +13,7 @@ import { WorkshopMenu } from '../workshop/WorkshopMenu';
 import { CanvasToolbarButtons } from './canvas/CanvasToolbarButtons';
 
 export function Toolbar() {
+  const { t } = useTranslation('editor');
   const store = useDocumentStoreApi();
   const name = useDocument((s) => s.doc.metadata.name);
   const dirty = useDocument((s) => s.dirty);
@@ -24,43 +26,43 @@ export function Toolbar() {
   const nameId = useId();
   const targetFieldId = useId();
   const runHintId = useId();
-  const runHint = blocked ? `Fix ${errorCount} ${errorCount === 1 ? 'problem' : 'problems'} before running (see Problems below)` : running ? 'A run is going on' : '';
+  const runHint = blocked ? t('fixBeforeRunning', { count: errorCount }) : running ? t('runGoingOn') : '';
 
   return (
-    <header className="toolbar" role="toolbar" aria-label="Pipeline">
+    <header className="toolbar" role="toolbar" aria-label={t('toolbar')}>
       <span className="toolbar-logo" aria-hidden="true">
         ◆
       </span>
       <div className="toolbar-group">
         <button type="button" className="button" onClick={() => void newPipeline()}>
-          New
+          {t('new')}
         </button>
         <button type="button" className="button" onClick={() => void openPipeline()}>
-          Open…
+          {t('open')}
         </button>
         <button type="button" className="button" onClick={() => void save()}>
-          Save
+          {t('common:save')}
         </button>
         <button type="button" className="button" onClick={() => void saveAs()}>
-          Save as…
+          {t('saveAs')}
         </button>
       </div>
       <WorkshopMenu />
       <CanvasToolbarButtons />
       <div className="toolbar-name">
         <label htmlFor={nameId} className="visually-hidden">
-          Pipeline name
+          {t('pipelineName')}
         </label>
-        <input id={nameId} type="text" value={name} maxLength={200} placeholder="Untitled pipeline" onChange={(e) => store.getState().renamePipeline(e.target.value)} />
+        <input id={nameId} type="text" value={name} maxLength={200} placeholder={t('common:untitledPipeline')} onChange={(e) => store.getState().renamePipeline(e.target.value)} />
         {dirty && (
-          <span className="dirty-marker" title="Unsaved changes">
+          <span className="dirty-marker" title={t('unsaved')}>
             <span aria-hidden="true">•</span>
-            <span className="visually-hidden">Unsaved changes</span>
+            <span className="visually-hidden">{t('unsaved')}</span>
           </span>
         )}
       </div>
       <div className="toolbar-group toolbar-run">
-        <label htmlFor={targetFieldId}>Run on</label>
+        <label htmlFor={targetFieldId}>{t('runOn')}</label>
         <select id={targetFieldId} value={targetId} onChange={(e) => setTarget(e.target.value)} disabled={running}>
           {targets.map((t) => (
             <option key={t.id} value={t.id} title={t.description}>
@@ -71,12 +73,12 @@ export function Toolbar() {
         <RunOptionsControl disabled={running} />
         {running ? (
           <button type="button" className="button danger" onClick={() => void cancelRun()} disabled={starting}>
-            Cancel
+            {t('common:cancel')}
           </button>
         ) : null}
         <span className="tooltip-host" title={runHint || undefined}>
           <button type="button" className="button primary" onClick={() => void openPreflight()} disabled={blocked || running || readOnly} aria-describedby={runHint ? runHintId : undefined}>
-            Run
+            {t('run')}
           </button>
           {runHint && (
             <span id={runHintId} className="visually-hidden">
@@ -89,7 +91,7 @@ export function Toolbar() {
       <PastRunBanner />
       <SettingsEntry compact />
       <button type="button" className="button subtle" onClick={() => void backToStart()}>
-        Back to start
+        {t('backToStart')}
       </button>
     </header>
   );

@@ -69,7 +69,7 @@ test('the whole basic journey in Galician: choose Galego, open the breast cancer
   const train = gl['train-classifier']!;
   await expect(editor.inspector.getByText(train.description, { exact: true })).toBeVisible();
   await expect(editor.inspector.getByLabel(train.params!.target_column!.title, { exact: true })).toBeVisible();
-  await expect(editor.inspector.getByLabel(train.params!.model!.title, { exact: true })).toBeVisible();
+  await expect(editor.inspector.getByRole('group', { name: train.params!.model!.title, exact: true })).toBeVisible();
   await snap(page, testInfo, 'gl-inspector');
 
   // Run on This computer (the default target), found by place: its name is another area's string.

@@ -57,7 +57,10 @@ function NoteNodeView({ data, selected }: NodeProps<NoteNodeType>) {
           }}
         />
       ) : data.text.trim() ? (
-        <Markdown text={data.text} className="note-text nowheel" />
+        // Focusable, so a long note that scrolls can be read with the keyboard too.
+        <div className="note-text nowheel" tabIndex={0} role="region" aria-label={t('note.reading')}>
+          <Markdown text={data.text} />
+        </div>
       ) : (
         <p className="note-placeholder">{editable ? t('note.placeholder') : ''}</p>
       )}
