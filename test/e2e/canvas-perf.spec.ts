@@ -1,11 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect, snap, test } from './fixtures';
 import { CanvasPage } from './pages/CanvasPage';
 import { StartPage } from './pages/StartPage';
 
-// Tracing snapshots the whole DOM at every mouse move: it would measure the recorder, not the canvas.
+// Tracing snapshots the whole DOM at every mouse move of the drag: slow with 1,000 steps.
 test.use({ trace: 'off' });
 
 /** A pipeline of `count` Split steps in a grid, each feeding the next. */
@@ -23,7 +22,7 @@ function bigPipeline(count: number): string {
   return JSON.stringify({ format: 'fluxo-pipeline', version: 3, metadata: { name: `Big ${count}`, description: '', author: '', created: stamp, updated: stamp }, steps, connections, notes: [] });
 }
 
-test('a 1,000-step pipeline stays interactive and a 2,000-step one renders only the visible steps', async ({ fluxo }, testInfo) => {
+test('a 1,000-step pipeline: a step dragged among them is one undo entry; a 2,000-step one renders only the visible steps', async ({ fluxo }, testInfo) => {
   const { page } = fluxo;
   const start = new StartPage(page);
   await start.expectShown();
@@ -49,36 +48,10 @@ test('a 1,000-step pipeline stays interactive and a 2,000-step one renders only 
   await jumpToFirst();
   await expect(canvas.step('s1')).toBeInViewport();
 
-  // Frame times while a step is dragged (requestAnimationFrame deltas in the page).
-  await page.evaluate(() => {
-    const w = window as unknown as { frames_: number[]; stop_: boolean };
-    w.frames_ = [];
-    w.stop_ = false;
-    let last = performance.now();
-    const tick = (now: number) => {
-      w.frames_.push(now - last);
-      last = now;
-      if (!w.stop_) requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-  });
+  // How fast this is goes to bench/editor (timed tests measure the machine); here: that it works.
   const before = await canvas.position('step-s1');
   await canvas.dragStep('s1', 240, 160);
-  const frames = await page.evaluate(() => {
-    const w = window as unknown as { frames_: number[]; stop_: boolean };
-    w.stop_ = true;
-    return w.frames_.slice(1);
-  });
   expect(await canvas.position('step-s1')).not.toEqual(before);
-  const sorted = [...frames].sort((a, b) => a - b);
-  const p95 = sorted[Math.floor(sorted.length * 0.95)] ?? 0;
-  console.log(`[canvas] 1,000 steps: drag p95 frame ${p95.toFixed(1)} ms over ${frames.length} frames (max ${sorted.at(-1)?.toFixed(1)} ms)`);
-  await testInfo.attach('drag-frames.json', { body: JSON.stringify({ p95, frames }), contentType: 'application/json' });
-  // Frame times measure the machine as much as the canvas: on a quiet one a frame must fit in 16.7 ms
-  // (60 fps). On a shared runner far busier than its cores they are only reported.
-  const load = os.loadavg()[0]! / os.cpus().length;
-  if (load < 1) expect(p95).toBeLessThanOrEqual(16.7 * 1.05);
-  else testInfo.annotations.push({ type: 'perf', description: `machine busy (load ${load.toFixed(1)} per core): drag p95 ${p95.toFixed(1)} ms reported, not asserted` });
   // The drag is one undo entry.
   await canvas.undoButton.click();
   await expect.poll(() => canvas.position('step-s1')).toEqual(before);

@@ -11,6 +11,8 @@ const json = <T>(file: string): T => JSON.parse(readFileSync(path.resolve(file),
 const glCommon = json<{ language: string }>('renderer/i18n/locales/gl/common.json');
 const glApp = json<{ fileDialog: Record<string, string> }>('renderer/i18n/locales/gl/app.json');
 const glCatalog = json<{ category: Record<string, string> }>('renderer/i18n/locales/gl/catalog.json');
+const glEditor = json<{ run: string; runOn: string }>('renderer/i18n/locales/gl/editor.json');
+const glRun = json<{ preflight: { run: string } }>('renderer/i18n/locales/gl/run.json');
 const examples = json<Array<{ id: string; title: string; i18n: { gl: { title: string; description: string } } }>>('resources/examples/index.json');
 
 interface Translated {
@@ -72,11 +74,12 @@ test('the whole basic journey in Galician: choose Galego, open the breast cancer
   await expect(editor.inspector.getByRole('group', { name: train.params!.model!.title, exact: true })).toBeVisible();
   await snap(page, testInfo, 'gl-inspector');
 
-  // Run on This computer (the default target), found by place: its name is another area's string.
-  await expect(page.locator('.toolbar-run select')).toHaveValue('local');
-  const run = page.locator('.toolbar-run .tooltip-host .button.primary');
+  // Run on This computer (the default target): Run, then the pre-flight's confirmation, in Galician.
+  await expect(page.getByLabel(glEditor.runOn, { exact: true })).toHaveValue('local');
+  const run = page.getByRole('button', { name: glEditor.run, exact: true });
   await expect(run).toBeEnabled();
   await run.click();
+  await page.getByRole('button', { name: glRun.preflight.run, exact: true }).click();
   await expect(page.locator('.run-status.completed')).toBeVisible({ timeout: 150_000 });
   for (const id of ['dataset', 'split', 'train', 'evaluate', 'report']) await expect(page.getByTestId(`state-${id}`)).toHaveClass(/state-completed/);
 

@@ -66,6 +66,18 @@ export async function newUserJourney(app: FluxoApp, testInfo: TestInfo): Promise
   const { page } = app;
   const start = new StartPage(page);
   await start.expectShown();
+  // A first-time user takes the tour before building anything.
+  await expect(start.tourInvitation).toBeVisible();
+  await start.tourInvitation.getByRole('button', { name: 'Take the tour' }).click();
+  for (const [i, title] of ['1. Pick blocks', '2. Connect the steps', '3. Change the settings', '4. Run it'].entries()) {
+    const callout = page.getByRole('dialog', { name: title });
+    await expect(callout).toBeVisible();
+    if (i === 0) await snap(page, testInfo, 'new-tour');
+    await callout.getByRole('button', { name: i === 3 ? 'Finish' : 'Next' }).click();
+  }
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Back to start', exact: true }).click();
+  await start.expectShown();
   await start.newPipeline();
 
   const editor = new EditorPage(page);

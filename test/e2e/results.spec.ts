@@ -6,12 +6,13 @@ import { ResultsPage } from './pages/ResultsPage';
 import { StartPage } from './pages/StartPage';
 
 /** Opens a shipped example, runs it on this computer and opens the results, enlarged. */
-async function runExample(page: Page, title: string, timeout = 110_000): Promise<ResultsPage> {
+async function runExample(page: Page, title: string, timeout = 110_000, change?: (editor: EditorPage) => Promise<void>): Promise<ResultsPage> {
   const start = new StartPage(page);
   await start.expectShown();
   await start.openExample(title);
   const editor = new EditorPage(page);
   await editor.expectShown();
+  if (change) await change(editor);
   await editor.run();
   await editor.waitForRun('completed', timeout);
   const results = new ResultsPage(page);
@@ -117,7 +118,12 @@ test('the breast cancer results: a sortable paged table, metric cards, ROC/PR/ca
 
 test('the DICOM segmentation results: slices viewed with the slider and the keyboard, the mask drawn over them', async ({ fluxo }, testInfo) => {
   const { page } = fluxo;
-  const results = await runExample(page, 'DICOM lesion segmentation', 170_000);
+  // The issue's journey: one param changed in the form before the run.
+  const results = await runExample(page, 'DICOM lesion segmentation', 170_000, async (editor) => {
+    await editor.selectStep('segment');
+    await editor.field('Threshold').fill('0.6');
+    await expect(editor.field('Threshold')).toHaveValue('0.6');
+  });
 
   // The DICOM series as written by Sample CT series: 40 slices, in Hounsfield units.
   const series = results.port('Sample CT series', 'DICOM series');

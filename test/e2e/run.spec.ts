@@ -48,7 +48,7 @@ test('Run shows a short pre-flight, then live step states and a streaming log; t
 
   // A second run with another model, so the two runs' metrics differ.
   await editor.selectStep('train');
-  await editor.field('Model').selectOption({ label: 'Random forest' });
+  await editor.inspector.getByRole('radio', { name: 'Random forest' }).check();
   await run.pressRun();
   await run.runNow();
   await editor.waitForRun('completed');
@@ -76,7 +76,7 @@ test('Run shows a short pre-flight, then live step states and a streaming log; t
   await expect(run.pastRunBanner).toBeVisible();
   await expect(run.pastRunBanner).toContainText('it cannot be changed');
   await editor.selectStep('train');
-  await expect(editor.field('Model')).toHaveValue('logistic_regression');
+  await expect(editor.inspector.getByRole('radio', { name: 'Logistic regression' })).toBeChecked();
   await expect(editor.runButton).toBeDisabled();
   await snap(page, testInfo, 'run-past-read-only');
   await expectAccessible(page, '[data-testid="past-run-banner"]');
