@@ -25,6 +25,7 @@ import type { FinalStepState } from '../targets/markers';
 import { aggregateTasks, isFinal, readFinalStates, summarizeTasks } from '../targets/markers';
 import { describeMissingTools, findMissingTools } from '../targets/tools';
 import { writeBundle } from './bundleWriter';
+import { SSH_ERROR_CODES } from './sshErrors';
 import { describeIoError, writeFileAtomic } from './fsutil';
 
 export interface RunManagerOptions {
@@ -996,15 +997,7 @@ function sshFailure(e: unknown, profile: SlurmProfile): FluxoFailure {
     return new FluxoFailure({ code: e.kind === 'local-disk-full' ? ErrorCode.RunStorage : ErrorCode.RemoteStorage, message: `${profile.title}: ${e.message}`, hint: e.hint ?? undefined });
   }
   if (!(e instanceof SshError)) return new FluxoFailure({ code: ErrorCode.Internal, message: e instanceof Error ? e.message : String(e) });
-  const code = {
-    'host-key-changed': ErrorCode.HostKeyChanged,
-    'host-key-unknown': ErrorCode.HostKeyUnknown,
-    'auth-failed': ErrorCode.LoginFailed,
-    cancelled: ErrorCode.LoginCancelled,
-    unreachable: ErrorCode.ClusterUnreachable,
-    closed: ErrorCode.ClusterUnreachable,
-    remote: ErrorCode.RemoteStorage,
-  }[e.kind];
+  const code = SSH_ERROR_CODES[e.kind];
   return new FluxoFailure({ code, message: `${profile.title}: ${e.message}`, hint: e.hint ?? undefined, details: { ssh: e } });
 }
 

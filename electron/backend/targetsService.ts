@@ -21,6 +21,7 @@ import { resolveWorkRoot } from '../targets/slurm/remote';
 import { describeIoError, writeFileAtomic } from './fsutil';
 import { userTargetsDir } from './paths';
 import { loadTargets } from './resources';
+import { SSH_ERROR_CODES } from './sshErrors';
 import type { ClusterConnections } from './runs';
 
 export interface TargetsServiceOptions {
@@ -227,16 +228,6 @@ export function createTargetsService(options: TargetsServiceOptions): Services {
   };
 }
 
-const SSH_CODES = {
-  'host-key-changed': ErrorCode.HostKeyChanged,
-  'host-key-unknown': ErrorCode.HostKeyUnknown,
-  'auth-failed': ErrorCode.LoginFailed,
-  cancelled: ErrorCode.LoginCancelled,
-  unreachable: ErrorCode.ClusterUnreachable,
-  closed: ErrorCode.ClusterUnreachable,
-  remote: ErrorCode.RemoteStorage,
-} as const;
-
 /** Partitions as `sinfo -h -o '%P|%a'` lists them: name (default marked *) and whether it is up. */
 export function parsePartitions(text: string): Array<{ name: string; up: boolean }> {
   return text
@@ -263,7 +254,7 @@ export async function testConnection(profile: SlurmProfile, clusters: ClusterCon
     conn = await clusters.get(profile);
   } catch (e) {
     if (!(e instanceof SshError)) throw e;
-    const error = { code: SSH_CODES[e.kind], message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+    const error = { code: SSH_ERROR_CODES[e.kind], message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
     if (e.kind === 'host-key-changed' || e.kind === 'host-key-unknown') say('hostKey', false, e.message);
     else if (e.kind === 'unreachable') say('hostKey', false, e.message);
     else {
@@ -315,7 +306,7 @@ export async function testConnection(profile: SlurmProfile, clusters: ClusterCon
     }
   } catch (e) {
     const m = e instanceof Error ? e.message : String(e);
-    return finish({ code: e instanceof SshError ? SSH_CODES[e.kind] : ErrorCode.Internal, message: m });
+    return finish({ code: e instanceof SshError ? SSH_ERROR_CODES[e.kind] : ErrorCode.Internal, message: m });
   }
   return finish(null);
 }
