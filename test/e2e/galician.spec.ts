@@ -11,7 +11,7 @@ const json = <T>(file: string): T => JSON.parse(readFileSync(path.resolve(file),
 const glCommon = json<{ language: string }>('renderer/i18n/locales/gl/common.json');
 const glApp = json<{ fileDialog: Record<string, string> }>('renderer/i18n/locales/gl/app.json');
 const glCatalog = json<{ category: Record<string, string> }>('renderer/i18n/locales/gl/catalog.json');
-const glEditor = json<{ run: string; runOn: string }>('renderer/i18n/locales/gl/editor.json');
+const glEditor = json<{ run: string; runOn: string; open: string }>('renderer/i18n/locales/gl/editor.json');
 const glRun = json<{ preflight: { run: string } }>('renderer/i18n/locales/gl/run.json');
 const examples = json<Array<{ id: string; title: string; i18n: { gl: { title: string; description: string } } }>>('resources/examples/index.json');
 
@@ -93,7 +93,7 @@ test('the whole basic journey in Galician: choose Galego, open the breast cancer
   await snap(page, testInfo, 'gl-results');
 
   // The in-app dialogs of this area speak Galician too.
-  await page.locator('.toolbar-group .button').nth(1).click();
+  await page.getByRole('button', { name: glEditor.open, exact: true }).click();
   const dialog = page.getByRole('dialog');
   await expect(dialog.getByLabel(glApp.fileDialog.filePath!, { exact: true })).toBeVisible();
   await expect(dialog.getByRole('button', { name: glApp.fileDialog.upLabel! })).toBeVisible();
